@@ -1,0 +1,633 @@
+"""Dataset, FileDataset and FileMetaDataset: pydicom's facade over a token table.
+
+A Dataset read from a file holds ``_dict``: tag -> either an ``int`` (the index
+of the element's token in the C tokenizer's table, not yet decoded) or a
+:class:`~dcmfast.dataelem.DataElement`. An element is decoded the first time
+it is accessed and cached; sequences become Datasets over the same table, so
+nothing is parsed twice and nothing is copied until asked for.
+"""
+from __future__ import annotations
+
+import copy
+import warnings
+from typing import Any, Callable, Iterator
+
+from dcmfast import _parse, charset, datadict
+from dcmfast.dataelem import DataElement
+from dcmfast.errors import DicomWarning, InvalidDicomError
+from dcmfast.sequence import Sequence
+from dcmfast.tag import BaseTag, Tag
+from dcmfast.values import convert_value, empty_value
+
+__all__ = ["Dataset", "FileDataset", "FileMetaDataset"]
+
+_KEYWORD_TO_TAG = datadict.KEYWORD_TO_TAG
+_TF_UNDEFINED = _parse.TF_UNDEFINED
+_TF_SEQUENCE = _parse.TF_SEQUENCE
+_TF_IMPLICIT = _parse.TF_IMPLICIT
+_TF_RAWVALUE = _parse.TF_FRAGMENTS | _parse.TF_SEARCHED
+_TF_BADVR = _parse.TF_BADVR
+_osa = object.__setattr__
+_new = object.__new__
+_DEFAULT_ENCODING = ["iso8859"]
+
+# PS3.3 C.11 LUT descriptors: the first value is unsigned even when SS
+_LUT_DESCRIPTOR_TAGS = frozenset([0x00281101, 0x00281102, 0x00281103, 0x00283002])
+_AMBIGUOUS_OB_OW_TAGS = frozenset([0x54000110, 0x54000112, 0x5400100A, 0x54001010])
+_PIXEL_TAGS = frozenset([0x7FE00008, 0x7FE00009, 0x7FE00010])
+
+
+def _tag_of(key: Any) -> int:
+    if type(key) is int or isinstance(key, int):
+        return key
+    try:
+        return Tag(key)
+    except Exception as exc:
+        raise KeyError(f"'{key}'") from exc
+
+
+class Dataset:
+    """A collection of data elements, accessed like pydicom's Dataset.
+
+    Elements are reached by keyword (``ds.PatientName`` gives the value), by
+    tag (``ds[0x00100010]``, ``ds[(0x10, 0x10)]``, ``ds["PatientName"]`` give
+    the :class:`DataElement`), iterated in tag order, edited, added and deleted.
+    """
+
+    indent_chars = "   "
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        d = self.__dict__
+        d["_dict"] = {}
+        d["_table"] = None
+        d["_parent"] = None
+        d["_parent_encoding"] = None
+        d["_charset"] = None
+        d["_read_little"] = None
+        d["_read_implicit"] = None
+        d["is_undefined_length_sequence_item"] = False
+        if args:
+            source = args[0]
+            if isinstance(source, Dataset):
+                for elem in source:
+                    self[elem.tag] = elem
+            else:
+                for tag, elem in dict(source).items():
+                    self[tag] = elem
+        for keyword, value in kwargs.items():
+            setattr(self, keyword, value)
+
+    # -- construction from the token table ---------------------------------
+    @classmethod
+    def _from_tokens(cls, table: Any, parent_tok: int, parent: "Dataset | None",
+                     parent_encoding: list[str] | None, extra: dict | None = None) -> "Dataset":
+        ds = _new(cls)
+        d = ds.__dict__
+        d["_dict"] = table.children(parent_tok)
+        if extra:
+            d["_dict"].update(extra)
+        d["_table"] = table
+        d["_parent"] = parent
+        d["_parent_encoding"] = parent_encoding
+        d["_charset"] = None
+        d["_read_little"] = table.little_endian
+        d["_read_implicit"] = None
+        d["is_undefined_length_sequence_item"] = bool(
+            parent_tok >= 0 and table.flags(parent_tok) & _TF_UNDEFINED)
+        return ds
+
+    # -- element decoding ----------------------------------------------------
+    @property
+    def _character_set(self) -> list[str]:
+        """The Python codecs for this data set's text (inherited by items)."""
+        d = self.__dict__
+        cs = d["_charset"]
+        if cs is None:
+            if 0x00080005 in d["_dict"]:
+                value = self[0x00080005].value
+                cs = charset.convert_encodings(value)
+            else:
+                cs = d["_parent_encoding"] or _DEFAULT_ENCODING
+            d["_charset"] = cs
+        return cs
+
+    def _implicit_vr(self, tag: BaseTag) -> str:
+        """The VR of an element encoded without one (pydicom's raw_element_vr)."""
+        try:
+            return datadict.dictionary_VR(tag)
+        except KeyError:
+            pass
+        if tag.is_private:
+            return self._private_vr(tag)
+        if tag.element == 0:
+            return "UL"
+        warnings.warn(f"VR lookup failed for the raw element with tag {tag} - setting VR to 'UN'",
+                      DicomWarning, stacklevel=4)
+        return "UN"
+
+    def _private_vr(self, tag: BaseTag) -> str:
+        if tag.is_private_creator:
+            return "LO"
+        if tag.element & 0xFF00:
+            creator_tag = tag.group << 16 | (tag.element >> 8)
+            if creator_tag in self._dict:
+                creator = self[creator_tag].value
+                if creator:
+                    try:
+                        return datadict.private_dictionary_VR(tag, creator)
+                    except KeyError:
+                        pass
+        return "UN"
+
+    def _ancestors(self) -> Iterator["Dataset"]:
+        ds: Dataset | None = self
+        while ds is not None:
+            yield ds
+            ds = ds.__dict__.get("_parent")
+
+    def _resolve_ambiguous(self, tag: int, vr: str, undefined: bool, implicit: bool) -> str:
+        """Pick US/SS, OB/OW for ambiguous dictionary VRs (pydicom's rules)."""
+        if tag == 0x7FE00010:
+            if undefined:
+                return "OB"
+            if implicit:
+                return "OW"
+            bits = self.get("BitsAllocated")
+            return "OW" if bits is not None and bits > 8 else "OB"
+        if vr == "US or SS" or vr == "US or SS or OW" and tag != 0x00283006:
+            pixel_rep = None
+            for ds in self._ancestors():
+                value = ds.get("PixelRepresentation")
+                if value is not None:
+                    pixel_rep = value
+                    break
+            if pixel_rep is None:
+                pixel_rep = 0 if ("PixelRepresentation" not in self and "PixelData" not in self) else 1
+            return "US" if pixel_rep == 0 else "SS"
+        if tag in _AMBIGUOUS_OB_OW_TAGS:
+            if implicit:
+                return "OW"
+            bits = self.get("WaveformBitsAllocated")
+            return "OW" if bits is not None and bits > 8 else "OB"
+        if tag == 0x00283006:
+            descriptor = self.get("LUTDescriptor")
+            first = descriptor[0] if isinstance(descriptor, list) else descriptor
+            return "US" if first == 1 else "OW"
+        return "OW"
+
+    def _decode(self, tag: int, idx: int) -> DataElement:
+        """Turn token ``idx`` into a DataElement, cache and return it."""
+        table = self.__dict__["_table"]
+        _, vr, flags, voff, length = table.info(idx)
+        btag = BaseTag(tag)
+        undefined = bool(flags & _TF_UNDEFINED)
+        if flags & _TF_SEQUENCE:
+            VR = "SQ"
+            value = self._sequence(table, idx, undefined)
+        else:
+            if vr is None:
+                VR = self._implicit_vr(btag)
+            elif vr == "UN":
+                VR = "UN"
+                if btag.is_private:
+                    VR = self._private_vr(btag)
+                elif length < 0xFFFF:
+                    try:
+                        VR = datadict.dictionary_VR(btag)
+                    except KeyError:
+                        pass
+            else:
+                VR = vr
+            if " or " in VR:
+                VR = self._resolve_ambiguous(tag, VR, undefined, bool(flags & _TF_IMPLICIT))
+            if flags & _TF_RAWVALUE:
+                value = table.value(idx)
+            elif length == 0:
+                value = Sequence() if VR == "SQ" else empty_value(VR)
+            elif VR == "SQ":
+                value = self._sequence_from_value(table, idx, flags)
+            else:
+                encodings = self._character_set if tag != 0x00080005 else None
+                try:
+                    value = convert_value(VR, table.value(idx), table.little_endian, encodings, tag)
+                except InvalidDicomError as exc:
+                    raise InvalidDicomError(
+                        f"element {btag} at byte {voff}: {exc}", offset=voff, tag=tag) from None
+                if tag in _LUT_DESCRIPTOR_TAGS and isinstance(value, list) and value and value[0] < 0:
+                    value[0] += 65536
+        elem = DataElement._make(btag, VR, value, voff, undefined)
+        if btag.group & 1 and btag.element >> 8:
+            creator_tag = btag.group << 16 | (btag.element >> 8)
+            if creator_tag in self.__dict__["_dict"] and creator_tag != tag:
+                elem.private_creator = self[creator_tag].value
+        self.__dict__["_dict"][tag] = elem
+        return elem
+
+    def _sequence(self, table: Any, idx: int, undefined: bool) -> Sequence:
+        encoding = self._character_set
+        make = Dataset._from_tokens
+        items = [make(table, i, self, encoding) for i in table.child_list(idx)]
+        return Sequence._from_items(items, undefined)
+
+    def _sequence_from_value(self, table: Any, idx: int, flags: int) -> Sequence:
+        """Parse a defined-length value as a sequence (private SQ, UN -> SQ)."""
+        from dcmfast.filereader import _dictionary_arrays
+
+        sq, known = _dictionary_arrays()
+        voff = table.value_offset(idx)
+        sub = _parse.tokenize(table.buffer, little_endian=table.little_endian,
+                              implicit=bool(flags & _TF_IMPLICIT), sq_tags=sq, known_tags=known,
+                              start=voff, end=voff + table.length(idx), sequence=True)
+        return self._sequence(sub, -1, False)
+
+    # -- mapping access --------------------------------------------------------
+    def __getattr__(self, name: str) -> Any:
+        tag = _KEYWORD_TO_TAG.get(name)
+        if tag is not None:
+            try:
+                elems = self.__dict__["_dict"]
+            except KeyError:
+                raise AttributeError(name) from None
+            elem = elems.get(tag)
+            if elem is not None:
+                if elem.__class__ is int:
+                    elem = self._decode(tag, elem)
+                return elem._value
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, slice):
+            return self._dataset_slice(key)
+        tag = key if type(key) is int else _tag_of(key)
+        elem = self.__dict__["_dict"][tag]
+        if elem.__class__ is int:
+            elem = self._decode(tag, elem)
+        return elem
+
+    def get_item(self, key: Any) -> DataElement:
+        """The element for ``key`` (same as ``ds[key]``; kept for pydicom code)."""
+        return self[key]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        tag = _KEYWORD_TO_TAG.get(name)
+        if tag is not None:
+            elems = self.__dict__["_dict"]
+            elem = elems.get(tag)
+            if elem is None:
+                VR = datadict.dictionary_VR(tag)
+                self[tag] = DataElement(tag, VR, value)
+            else:
+                if elem.__class__ is int:
+                    elem = self._decode(tag, elem)
+                elem.value = value
+                if tag == 0x00080005:
+                    self.__dict__["_charset"] = None
+            return
+        if datadict.repeater_has_keyword(name):
+            raise ValueError(
+                f"'{name}' is a DICOM repeating group element and must be added using "
+                "the add() or add_new() methods.")
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        tag = _KEYWORD_TO_TAG.get(name)
+        if tag is not None:
+            elems = self.__dict__["_dict"]
+            if tag not in elems:
+                raise AttributeError(name)
+            del elems[tag]
+            if tag == 0x00080005:
+                self.__dict__["_charset"] = None
+            return
+        object.__delattr__(self, name)
+
+    def __setitem__(self, key: Any, elem: DataElement) -> None:
+        if not isinstance(elem, DataElement):
+            raise TypeError("Dataset items must be 'DataElement' instances")
+        tag = _tag_of(key)
+        if tag != elem.tag:
+            raise ValueError(f"The key '{Tag(tag)}' doesn't match the 'DataElement' tag '{elem.tag}'")
+        elems = self.__dict__["_dict"]
+        if elem.tag.is_private and elem.tag.element >> 8:
+            creator_tag = elem.tag.group << 16 | (elem.tag.element >> 8)
+            if creator_tag in elems and creator_tag != tag:
+                elem.private_creator = self[creator_tag].value
+        elems[tag] = elem
+        if tag == 0x00080005:
+            self.__dict__["_charset"] = None
+
+    def __delitem__(self, key: Any) -> None:
+        elems = self.__dict__["_dict"]
+        if isinstance(key, slice):
+            for tag in self._slice_tags(key):
+                del elems[tag]
+            return
+        tag = _tag_of(key)
+        del elems[tag]
+        if tag == 0x00080005:
+            self.__dict__["_charset"] = None
+
+    def __contains__(self, name: Any) -> bool:
+        try:
+            tag = _tag_of(name)
+        except (KeyError, ValueError, TypeError, OverflowError):
+            return False
+        return tag in self.__dict__["_dict"]
+
+    def __len__(self) -> int:
+        return len(self.__dict__["_dict"])
+
+    def __bool__(self) -> bool:
+        return bool(self.__dict__["_dict"])
+
+    def __iter__(self) -> Iterator[DataElement]:
+        for tag in sorted(self.__dict__["_dict"]):
+            yield self[tag]
+
+    def __reversed__(self) -> Iterator[DataElement]:
+        for tag in sorted(self.__dict__["_dict"], reverse=True):
+            yield self[tag]
+
+    def elements(self) -> Iterator[DataElement]:
+        """The elements in tag order."""
+        return iter(self)
+
+    def keys(self):
+        return self.__dict__["_dict"].keys()
+
+    def values(self) -> list[DataElement]:
+        return [self[tag] for tag in self.__dict__["_dict"]]
+
+    def items(self) -> list[tuple[BaseTag, DataElement]]:
+        return [(BaseTag(tag), self[tag]) for tag in self.__dict__["_dict"]]
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        """The value for a keyword, or the DataElement for a tag; else default."""
+        if isinstance(key, str):
+            try:
+                return getattr(self, key)
+            except AttributeError:
+                return default
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def data_element(self, name: str) -> DataElement | None:
+        """The DataElement for keyword ``name``, or None."""
+        tag = datadict.tag_for_keyword(name)
+        if tag is not None and tag in self.__dict__["_dict"]:
+            return self[tag]
+        return None
+
+    def add(self, data_element: DataElement) -> None:
+        self[data_element.tag] = data_element
+
+    def add_new(self, tag: Any, VR: str, value: Any) -> None:
+        """Create a DataElement and add it."""
+        elem = DataElement(tag, VR, value)
+        self[elem.tag] = elem
+
+    def setdefault(self, key: Any, default: Any = None) -> DataElement:
+        tag = _tag_of(key)
+        if tag in self:
+            return self[tag]
+        if not isinstance(default, DataElement):
+            default = DataElement(tag, datadict.dictionary_VR(tag), default)
+        self[tag] = default
+        return default
+
+    def pop(self, key: Any, *args: Any) -> Any:
+        try:
+            tag = _tag_of(key)
+        except KeyError:
+            if args:
+                return args[0]
+            raise
+        if tag in self.__dict__["_dict"]:
+            elem = self[tag]
+            del self.__dict__["_dict"][tag]
+            return elem
+        if args:
+            return args[0]
+        raise KeyError(key)
+
+    def popitem(self) -> tuple[BaseTag, DataElement]:
+        tag = next(iter(self.__dict__["_dict"]))
+        return BaseTag(tag), self.pop(tag)
+
+    def clear(self) -> None:
+        self.__dict__["_dict"].clear()
+        self.__dict__["_charset"] = None
+
+    def update(self, other: Any) -> None:
+        if isinstance(other, Dataset):
+            for elem in other:
+                self[elem.tag] = elem
+            return
+        for key, value in dict(other).items():
+            if isinstance(key, str):
+                setattr(self, key, value)
+            else:
+                self[key] = value
+
+    def dir(self, *filters: str) -> list[str]:
+        """Sorted keywords of the elements present, optionally filtered."""
+        names = [datadict.keyword_for_tag(tag) for tag in self.__dict__["_dict"]]
+        names = [n for n in names if n]
+        if not filters:
+            return sorted(names)
+        found = set()
+        for f in filters:
+            f = f.lower()
+            found.update(n for n in names if f in n.lower())
+        return sorted(found)
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(object.__dir__(self)) | set(self.dir()))
+
+    def group_dataset(self, group: int) -> "Dataset":
+        return self[(group, 0x0000):(group + 1, 0x0000)]
+
+    def _slice_tags(self, key: slice) -> list[int]:
+        start = _tag_of(key.start) if key.start is not None else 0
+        stop = _tag_of(key.stop) if key.stop is not None else 0x100000000
+        tags = sorted(t for t in self.__dict__["_dict"] if start <= t < stop)
+        return tags[:: key.step] if key.step else tags
+
+    def _dataset_slice(self, key: slice) -> "Dataset":
+        out = Dataset()
+        for tag in self._slice_tags(key):
+            out[tag] = self[tag]
+        out.__dict__["_parent_encoding"] = self._character_set
+        return out
+
+    def iterall(self) -> Iterator[DataElement]:
+        """Every element, recursing into sequence items."""
+        for elem in self:
+            yield elem
+            if elem.VR == "SQ":
+                for item in elem.value:
+                    yield from item.iterall()
+
+    def walk(self, callback: Callable[["Dataset", DataElement], None], recursive: bool = True) -> None:
+        for tag in sorted(self.__dict__["_dict"]):
+            if tag not in self.__dict__["_dict"]:
+                continue
+            elem = self[tag]
+            callback(self, elem)
+            if recursive and tag in self.__dict__["_dict"] and elem.VR == "SQ":
+                for item in elem.value:
+                    item.walk(callback, recursive)
+
+    def remove_private_tags(self) -> None:
+        for tag in [t for t in self.__dict__["_dict"] if (t >> 16) & 1]:
+            del self.__dict__["_dict"][tag]
+        for elem in self:
+            if elem.VR == "SQ":
+                for item in elem.value:
+                    item.remove_private_tags()
+
+    def private_creators(self, group: int) -> list[str]:
+        if group % 2 == 0:
+            raise ValueError("Group must be an odd number")
+        return [self[t].value for t in sorted(self.__dict__["_dict"])
+                if t >> 16 == group and 0x10 <= (t & 0xFFFF) <= 0xFF]
+
+    @property
+    def original_encoding(self) -> tuple[bool | None, bool | None]:
+        """(is_implicit_VR, is_little_endian) of the encoding it was read from."""
+        d = self.__dict__
+        return d.get("_read_implicit"), d.get("_read_little")
+
+    @property
+    def original_character_set(self) -> list[str]:
+        return self._character_set
+
+    def top(self) -> str:
+        return self._pretty_str(top_level_only=True)
+
+    def trait_names(self) -> list[str]:  # IPython completion, as pydicom
+        return self.__dir__()
+
+    # -- comparison, copying -----------------------------------------------------
+    def __eq__(self, other: Any) -> Any:
+        if other is self:
+            return True
+        if isinstance(other, Dataset):
+            mine, theirs = self.__dict__["_dict"], other.__dict__["_dict"]
+            if mine.keys() != theirs.keys():
+                return False
+            return all(self[t] == other[t] for t in mine)
+        return NotImplemented
+
+    def __ne__(self, other: Any) -> Any:
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def copy(self) -> "Dataset":
+        return copy.copy(self)
+
+    def __copy__(self) -> "Dataset":
+        new = _new(type(self))
+        new.__dict__.update(self.__dict__)
+        new.__dict__["_dict"] = dict(self.__dict__["_dict"])
+        return new
+
+    def __deepcopy__(self, memo: dict) -> "Dataset":
+        new = _new(type(self))
+        memo[id(self)] = new
+        for key, value in self.__dict__.items():
+            if key in ("_table", "_parent"):  # the table is read-only: share it
+                new.__dict__[key] = value
+            elif key == "_dict":
+                new.__dict__[key] = {t: (e if e.__class__ is int else copy.deepcopy(e, memo))
+                                     for t, e in value.items()}
+            else:
+                new.__dict__[key] = copy.deepcopy(value, memo)
+        return new
+
+    def __getstate__(self) -> dict:
+        # decode everything so the state does not depend on the token table
+        for tag in list(self.__dict__["_dict"]):
+            elem = self[tag]
+            if elem.VR == "SQ":
+                for item in elem.value:
+                    item.__getstate__()
+        state = dict(self.__dict__)
+        state["_table"] = None
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+
+    # -- text ---------------------------------------------------------------------
+    def _pretty_str(self, indent: int = 0, top_level_only: bool = False) -> str:
+        strings = []
+        indent_str = self.indent_chars * indent
+        nextindent_str = self.indent_chars * (indent + 1)
+        file_meta = self.__dict__.get("file_meta")
+        if file_meta:
+            strings.append(f"{'Dataset.file_meta ':-<49}")
+            for elem in file_meta:
+                strings.append(indent_str + repr(elem))
+            strings.append(f"{'':-<49}")
+        for elem in self:
+            if elem.VR == "SQ":
+                strings.append(f"{indent_str}{elem.tag}  {elem.name}  {len(elem.value)} item(s) ---- ")
+                if not top_level_only:
+                    for item in elem.value:
+                        strings.append(item._pretty_str(indent + 1))
+                        strings.append(nextindent_str + "---------")
+            else:
+                strings.append(indent_str + repr(elem))
+        return "\n".join(strings)
+
+    def __str__(self) -> str:
+        return self._pretty_str()
+
+    def __repr__(self) -> str:
+        return self._pretty_str()
+
+    # -- writing and interop -----------------------------------------------------
+    def save_as(self, filename: Any, *, transfer_syntax: Any = None, **kwargs: Any) -> None:
+        """Write as a DICOM file; see :func:`dcmfast.dcmwrite`."""
+        from dcmfast.filewriter import dcmwrite
+
+        dcmwrite(filename, self, transfer_syntax=transfer_syntax, **kwargs)
+
+    def to_pydicom(self) -> Any:
+        """The same data set as a ``pydicom.Dataset`` (needs pydicom)."""
+        from dcmfast.interop import to_pydicom
+
+        return to_pydicom(self)
+
+
+class FileMetaDataset(Dataset):
+    """The File Meta Information group (0002,xxxx) of a DICOM file (PS3.10 §7.1)."""
+
+    def __setitem__(self, key: Any, elem: DataElement) -> None:
+        tag = _tag_of(key)
+        if tag >> 16 != 0x0002:
+            raise ValueError(
+                "Only group 2 data elements are allowed in a FileMetaDataset, "
+                f"but {Tag(tag)} was given")
+        super().__setitem__(key, elem)
+
+
+class FileDataset(Dataset):
+    """A Dataset read from (or to be written to) a file, with its preamble and meta."""
+
+    def __init__(self, filename_or_obj: Any = None, dataset: Any = None, preamble: bytes | None = None,
+                 file_meta: FileMetaDataset | None = None, is_implicit_VR: bool = True,
+                 is_little_endian: bool = True) -> None:
+        super().__init__(dataset if dataset is not None else {})
+        d = self.__dict__
+        d["preamble"] = preamble
+        d["file_meta"] = file_meta if file_meta is not None else FileMetaDataset()
+        d["filename"] = filename_or_obj if isinstance(filename_or_obj, str) else getattr(
+            filename_or_obj, "name", None)
+        d["_read_implicit"] = is_implicit_VR
+        d["_read_little"] = is_little_endian
