@@ -16,11 +16,18 @@
  * tokenizer never allocates; it stops with DCF_TOKENS_FULL before writing past
  * `capacity` and resumes from its saved state.
  *
+ * Bounds: each frame has a hard `limit`, the end of the innermost
+ * defined-length sequence (pydicom parses such a value from its own bytes) or
+ * of the data; an item's own length is a soft end, as in pydicom, where an
+ * element may run past it. Nothing is ever read at or beyond `limit`.
+ *
  * Tolerances, chosen to read what pydicom reads (each reported via warnings):
  * the VR form (explicit/implicit) is detected at the start of each data set;
  * an explicit header whose VR bytes are not letters is read as implicit; a
- * top-level value cut short by the end of data is kept short (pydicom does
- * too) and flagged; an item delimiter at top level ends the data set.
+ * value or container cut short by its limit is kept short and flagged
+ * DCF_TF_TRUNCATED (pydicom keeps the short read too); an item delimiter at
+ * top level ends the data set. Structural errors inside the data (a sequence
+ * holding something other than items, nesting beyond DCF_MAX_DEPTH) fail.
  */
 #include "tokenizer.h"
 
@@ -80,6 +87,7 @@ void dcf_tokenizer_init(dcf_tokenizer_t *t, int little_endian, int implicit, int
     t->warnings = 0;
     t->warn_offset = 0;
     t->stack[0].end = DCF_UNDEF_END;
+    t->stack[0].limit = DCF_UNDEF_END; /* set to srcsize on the first call */
     t->stack[0].tok = UINT32_MAX;
     t->stack[0].kind = (uint8_t)(top_kind == DCF_FR_SEQUENCE ? DCF_FR_SEQUENCE : DCF_FR_DATASET);
     t->stack[0].implicit = (uint8_t)(implicit ? 1 : 0);
@@ -99,7 +107,8 @@ static int fail(dcf_tokenizer_t *t, dcf_error_t *err, int code, uint64_t at, uin
     return code;
 }
 
-/* Close the innermost container: fix up its token and pop the frame. */
+/* Close the innermost container: fix up its token and pop the frame.
+ * content_end is where its content stopped (the delimiter, or the bound). */
 static void pop(dcf_tokenizer_t *t, dcf_token_t *tokens, uint64_t content_end) {
     dcf_frame_t *f = &t->stack[t->depth];
     if (f->tok != UINT32_MAX) {
@@ -111,13 +120,22 @@ static void pop(dcf_tokenizer_t *t, dcf_token_t *tokens, uint64_t content_end) {
     else t->depth--;
 }
 
-static int push(dcf_tokenizer_t *t, dcf_error_t *err, uint8_t kind, uint64_t end,
+/* Close the innermost container because its data ended before it did. */
+static void pop_truncated(dcf_tokenizer_t *t, dcf_token_t *tokens, uint64_t at) {
+    dcf_frame_t *f = &t->stack[t->depth];
+    if (f->tok != UINT32_MAX) tokens[f->tok].flags |= DCF_TF_TRUNCATED;
+    warn(t, DCF_W_TRUNCATED_VALUE, at);
+    pop(t, tokens, at);
+}
+
+static int push(dcf_tokenizer_t *t, dcf_error_t *err, uint8_t kind, uint64_t end, uint64_t limit,
                 uint32_t tok, uint8_t implicit, uint64_t at, uint32_t tag) {
     dcf_frame_t *f;
     if (t->depth + 1 >= DCF_MAX_DEPTH) return fail(t, err, DCF_E_NESTING, at, tag);
     t->depth++;
     f = &t->stack[t->depth];
     f->end = end;
+    f->limit = limit;
     f->tok = tok;
     f->kind = kind;
     f->implicit = implicit;
@@ -126,9 +144,8 @@ static int push(dcf_tokenizer_t *t, dcf_error_t *err, uint8_t kind, uint64_t end
     return DCF_OK;
 }
 
-static dcf_token_t *emit(dcf_tokenizer_t *t, dcf_token_t *tokens, uint32_t tag, uint16_t vr,
-                         uint8_t kind, uint8_t flags, uint64_t offset, uint64_t value_offset,
-                         uint64_t length) {
+static void emit(dcf_tokenizer_t *t, dcf_token_t *tokens, uint32_t tag, uint16_t vr, uint8_t kind,
+                 uint8_t flags, uint64_t offset, uint64_t value_offset, uint64_t length) {
     dcf_token_t *k = &tokens[t->ntok];
     k->offset = t->base + offset;
     k->value_offset = t->base + value_offset;
@@ -139,50 +156,43 @@ static dcf_token_t *emit(dcf_tokenizer_t *t, dcf_token_t *tokens, uint32_t tag, 
     k->flags = flags;
     k->reserved = 0;
     t->ntok++;
-    k->next = t->ntok; /* leaf until a pop says otherwise */
-    return k;
+    k->next = t->ntok; /* a leaf until pop() says otherwise */
 }
 
-/* Search for a sequence delimiter (FFFE,E0DD) from pos, as pydicom does for
- * undefined-length values that are not well-formed fragment lists. */
-static uint64_t find_seq_delim(const uint8_t *src, uint64_t pos, uint64_t end, int little) {
-    while (dcf_have(pos, end, 8)) {
+/* Search for a sequence delimiter (FFFE,E0DD) in [pos, limit), as pydicom
+ * does for undefined-length values that are not a clean list of fragments. */
+static uint64_t find_seq_delim(const uint8_t *src, uint64_t pos, uint64_t limit, int little) {
+    while (dcf_have(pos, limit, 8)) {
         if (dcf_rd_tag(src + pos, little) == TAG_SEQ_DELIM) return pos;
         pos++;
     }
     return DCF_UNDEF_END;
 }
 
-/* The end of the innermost container that has one, else srcsize. */
-static uint64_t bound(const dcf_tokenizer_t *t, uint64_t srcsize) {
-    int d;
-    for (d = t->depth; d >= 0; d--)
-        if (t->stack[d].end != DCF_UNDEF_END) return t->stack[d].end;
-    return srcsize;
-}
-
-static int step_dataset(dcf_tokenizer_t *t, const uint8_t *src, uint64_t srcsize,
-                        dcf_token_t *tokens, dcf_error_t *err) {
+static int step_dataset(dcf_tokenizer_t *t, const uint8_t *src, dcf_token_t *tokens,
+                        dcf_error_t *err) {
     dcf_frame_t *f = &t->stack[t->depth];
     const int little = t->little_endian;
     const int top = (t->depth == 0);
-    uint64_t pos = t->pos, end = bound(t, srcsize), vlen, voff, hlen;
+    const uint64_t pos = t->pos, limit = f->limit;
+    uint64_t vlen, voff, hlen, sublimit;
     uint32_t tag, len32;
     uint16_t vr = 0;
     uint8_t flags = 0;
-    int is_sq = 0, implicit;
+    int is_sq, implicit;
 
     if (f->end != DCF_UNDEF_END && pos >= f->end) { /* defined-length item done */
-        pop(t, tokens, f->end);
+        pop(t, tokens, pos);
         return DCF_OK;
     }
-    if (!dcf_have(pos, end, 8)) {
+    if (!dcf_have(pos, limit, 8)) {
         if (top) { /* end of data: fewer than 8 bytes cannot start an element */
-            if (pos < end) warn(t, DCF_W_TRAILING_BYTES, pos);
+            if (pos < limit) warn(t, DCF_W_TRAILING_BYTES, pos);
             pop(t, tokens, pos);
-            return DCF_OK;
+        } else {
+            pop_truncated(t, tokens, pos);
         }
-        return fail(t, err, DCF_E_TRUNCATED, pos, DCF_NO_TAG);
+        return DCF_OK;
     }
     tag = dcf_rd_tag(src + pos, little);
     if (tag == TAG_ITEM_DELIM) {
@@ -206,7 +216,6 @@ static int step_dataset(dcf_tokenizer_t *t, const uint8_t *src, uint64_t srcsize
             return DCF_OK;
         }
     }
-
     if (!f->checked) { /* PS3.5 7.1: detect the VR form of this data set */
         uint8_t b0 = src[pos + 4], b1 = src[pos + 5];
         int found = !(b0 > 0x40 && b0 < 0x5B && b1 > 0x40 && b1 < 0x5B);
@@ -217,6 +226,7 @@ static int step_dataset(dcf_tokenizer_t *t, const uint8_t *src, uint64_t srcsize
             f->implicit = (uint8_t)found;
         }
     }
+
     implicit = f->implicit;
     if (!implicit) {
         uint8_t b0 = src[pos + 4], b1 = src[pos + 5];
@@ -224,13 +234,14 @@ static int step_dataset(dcf_tokenizer_t *t, const uint8_t *src, uint64_t srcsize
         vr = VR2(b0, b1);
         form = dcf_vr_long_form(vr);
         if (form == 1) {
-            if (!dcf_have(pos, end, 12)) {
+            if (!dcf_have(pos, limit, 12)) {
                 if (top) {
                     warn(t, DCF_W_TRAILING_BYTES, pos);
                     pop(t, tokens, pos);
-                    return DCF_OK;
+                } else {
+                    pop_truncated(t, tokens, pos);
                 }
-                return fail(t, err, DCF_E_TRUNCATED, pos, tag);
+                return DCF_OK;
             }
             len32 = dcf_rd_u32(src + pos + 8, little);
             hlen = 12;
@@ -244,7 +255,7 @@ static int step_dataset(dcf_tokenizer_t *t, const uint8_t *src, uint64_t srcsize
             flags |= DCF_TF_BADVR;
             len32 = dcf_rd_u32(src + pos + 4, little);
             hlen = 8;
-        } else { /* letters but unknown: explicit with 16-bit length */
+        } else { /* letters but unknown: explicit with a 16-bit length */
             warn(t, DCF_W_UNKNOWN_VR, pos);
             flags |= DCF_TF_BADVR;
             len32 = dcf_rd_u16(src + pos + 6, little);
@@ -267,52 +278,52 @@ static int step_dataset(dcf_tokenizer_t *t, const uint8_t *src, uint64_t srcsize
         } else if (in_sorted(t->known_tags, t->n_known_tags, tag)) {
             is_sq = 0;
         } else { /* unknown tag: a sequence if an item follows */
-            is_sq = dcf_have(voff, end, 4) && dcf_rd_tag(src + voff, little) == TAG_ITEM;
+            is_sq = dcf_have(voff, limit, 4) && dcf_rd_tag(src + voff, little) == TAG_ITEM;
         }
         flags |= (uint8_t)(is_sq ? DCF_TF_SEQUENCE : DCF_TF_FRAGMENTS);
         emit(t, tokens, tag, vr, DCF_TOK_ELEMENT, flags, pos, voff, 0);
         t->pos = voff;
         return push(t, err, (uint8_t)(is_sq ? DCF_FR_SEQUENCE : DCF_FR_FRAGMENTS), DCF_UNDEF_END,
-                    t->ntok - 1, f->implicit, pos, tag);
+                    limit, t->ntok - 1, f->implicit, pos, tag);
     }
 
     vlen = len32;
-    if (!dcf_have(voff, end, vlen)) {
-        if (top && end == srcsize) {
-            /* value cut short by the end of the data: kept short, as pydicom does */
-            warn(t, DCF_W_TRUNCATED_VALUE, pos);
-            vlen = voff <= end ? end - voff : 0;
-            flags |= DCF_TF_TRUNCATED;
-            emit(t, tokens, tag, vr, DCF_TOK_ELEMENT, flags, pos, voff <= end ? voff : end, vlen);
-            t->pos = end;
-            return DCF_OK;
-        }
-        return fail(t, err, DCF_E_LENGTH, pos, tag);
+    if (!dcf_have(voff, limit, vlen)) {
+        /* cut short by the end of its data: kept short, as pydicom does */
+        warn(t, DCF_W_TRUNCATED_VALUE, pos);
+        flags |= DCF_TF_TRUNCATED;
+        if (voff > limit) voff = limit;
+        vlen = limit - voff;
     }
     is_sq = implicit ? in_sorted(t->sq_tags, t->n_sq_tags, tag) : (vr == VR2('S', 'Q'));
     if (is_sq && !(flags & DCF_TF_BADVR)) {
         emit(t, tokens, tag, vr, DCF_TOK_ELEMENT, (uint8_t)(flags | DCF_TF_SEQUENCE), pos, voff, vlen);
         t->pos = voff;
-        return push(t, err, DCF_FR_SEQUENCE, voff + vlen, t->ntok - 1, f->implicit, pos, tag);
+        sublimit = voff + vlen; /* a defined-length sequence is a hard bound */
+        return push(t, err, DCF_FR_SEQUENCE, sublimit, sublimit, t->ntok - 1, f->implicit, pos, tag);
     }
     emit(t, tokens, tag, vr, DCF_TOK_ELEMENT, flags, pos, voff, vlen);
     t->pos = voff + vlen;
     return DCF_OK;
 }
 
-static int step_sequence(dcf_tokenizer_t *t, const uint8_t *src, uint64_t srcsize,
-                         dcf_token_t *tokens, dcf_error_t *err) {
+static int step_sequence(dcf_tokenizer_t *t, const uint8_t *src, dcf_token_t *tokens,
+                         dcf_error_t *err) {
     dcf_frame_t *f = &t->stack[t->depth];
     const int little = t->little_endian;
-    uint64_t pos = t->pos, end = bound(t, srcsize), voff;
+    const uint64_t pos = t->pos, limit = f->limit;
+    uint64_t voff;
     uint32_t tag, len32;
-    uint8_t implicit = f->implicit;
+    uint8_t flags = 0;
 
     if (f->end != DCF_UNDEF_END && pos >= f->end) {
-        pop(t, tokens, f->end);
+        pop(t, tokens, pos);
         return DCF_OK;
     }
-    if (!dcf_have(pos, end, 8)) return fail(t, err, DCF_E_TRUNCATED, pos, DCF_NO_TAG);
+    if (!dcf_have(pos, limit, 8)) { /* the data ends before the sequence does */
+        pop_truncated(t, tokens, pos);
+        return DCF_OK;
+    }
     tag = dcf_rd_tag(src + pos, little);
     len32 = dcf_rd_u32(src + pos + 4, little);
     if (tag == TAG_SEQ_DELIM) {
@@ -327,24 +338,28 @@ static int step_sequence(dcf_tokenizer_t *t, const uint8_t *src, uint64_t srcsiz
     if (len32 == DCF_UNDEFINED_LENGTH) {
         emit(t, tokens, tag, 0, DCF_TOK_ITEM, DCF_TF_UNDEFINED, pos, voff, 0);
         t->pos = voff;
-        return push(t, err, DCF_FR_DATASET, DCF_UNDEF_END, t->ntok - 1, implicit, pos, tag);
+        return push(t, err, DCF_FR_DATASET, DCF_UNDEF_END, limit, t->ntok - 1, f->implicit, pos, tag);
     }
-    if (!dcf_have(voff, end, len32)) return fail(t, err, DCF_E_LENGTH, pos, tag);
-    emit(t, tokens, tag, 0, DCF_TOK_ITEM, 0, pos, voff, len32);
+    if (!dcf_have(voff, limit, len32)) {
+        warn(t, DCF_W_TRUNCATED_VALUE, pos);
+        flags |= DCF_TF_TRUNCATED;
+    }
+    emit(t, tokens, tag, 0, DCF_TOK_ITEM, flags, pos, voff, len32);
     t->pos = voff;
     if (len32 == 0) return DCF_OK;
-    return push(t, err, DCF_FR_DATASET, voff + len32, t->ntok - 1, implicit, pos, tag);
+    /* the item's length is a soft end: elements may run past it (pydicom) */
+    return push(t, err, DCF_FR_DATASET, voff + len32, limit, t->ntok - 1, f->implicit, pos, tag);
 }
 
-static int step_fragments(dcf_tokenizer_t *t, const uint8_t *src, uint64_t srcsize,
-                          dcf_token_t *tokens, dcf_error_t *err) {
+static int step_fragments(dcf_tokenizer_t *t, const uint8_t *src, dcf_token_t *tokens) {
     dcf_frame_t *f = &t->stack[t->depth];
     const int little = t->little_endian;
-    uint64_t pos = t->pos, end = bound(t, srcsize), voff, found;
+    const uint64_t pos = t->pos, limit = f->limit;
+    uint64_t voff, found;
     uint32_t tag, len32;
     dcf_token_t *owner = &tokens[f->tok];
 
-    if (dcf_have(pos, end, 8)) {
+    if (dcf_have(pos, limit, 8)) {
         tag = dcf_rd_tag(src + pos, little);
         len32 = dcf_rd_u32(src + pos + 4, little);
         if (tag == TAG_SEQ_DELIM) {
@@ -353,7 +368,7 @@ static int step_fragments(dcf_tokenizer_t *t, const uint8_t *src, uint64_t srcsi
             return DCF_OK;
         }
         voff = pos + 8;
-        if (tag == TAG_ITEM && len32 != DCF_UNDEFINED_LENGTH && dcf_have(voff, end, len32)) {
+        if (tag == TAG_ITEM && len32 != DCF_UNDEFINED_LENGTH && dcf_have(voff, limit, len32)) {
             emit(t, tokens, tag, 0, DCF_TOK_FRAGMENT, 0, pos, voff, len32);
             t->pos = voff + len32;
             return DCF_OK;
@@ -362,10 +377,14 @@ static int step_fragments(dcf_tokenizer_t *t, const uint8_t *src, uint64_t srcsi
     /* Not a clean fragment list: drop the fragments and search for the
      * delimiter, as pydicom's read_undefined_length_value does. */
     t->ntok = f->tok + 1;
-    voff = owner->value_offset - t->base;
-    found = find_seq_delim(src, voff, end, little);
-    if (found == DCF_UNDEF_END) return fail(t, err, DCF_E_DELIMITER, owner->offset - t->base, owner->tag);
     owner->flags = (uint8_t)((owner->flags & ~DCF_TF_FRAGMENTS) | DCF_TF_SEARCHED);
+    voff = owner->value_offset - t->base;
+    found = find_seq_delim(src, voff, limit, little);
+    if (found == DCF_UNDEF_END) { /* no delimiter before the end: keep what is there */
+        t->pos = limit;
+        pop_truncated(t, tokens, limit);
+        return DCF_OK;
+    }
     t->pos = found + 8;
     pop(t, tokens, found);
     return DCF_OK;
@@ -379,16 +398,18 @@ int dcf_tokenize(dcf_tokenizer_t *t, const uint8_t *src, size_t srcsize,
     err->tag = DCF_NO_TAG;
     if (t == NULL || (src == NULL && srcsize) || (tokens == NULL && capacity))
         return DCF_E_ARG;
-    /* a sequence body given on its own ends with the buffer */
-    if (t->depth == 0 && t->stack[0].kind == DCF_FR_SEQUENCE && t->stack[0].end == DCF_UNDEF_END)
-        t->stack[0].end = srcsize;
+    if (t->depth == 0 && t->stack[0].limit == DCF_UNDEF_END) {
+        t->stack[0].limit = srcsize;
+        /* a sequence body given on its own ends with the buffer */
+        if (t->stack[0].kind == DCF_FR_SEQUENCE) t->stack[0].end = srcsize;
+    }
     while (!t->done) {
         uint8_t kind = t->stack[t->depth].kind;
         /* one step emits at most one token: make room before taking it */
         if (t->ntok >= capacity) return DCF_TOKENS_FULL;
-        if (kind == DCF_FR_DATASET) rc = step_dataset(t, src, srcsize, tokens, err);
-        else if (kind == DCF_FR_SEQUENCE) rc = step_sequence(t, src, srcsize, tokens, err);
-        else rc = step_fragments(t, src, srcsize, tokens, err);
+        if (kind == DCF_FR_DATASET) rc = step_dataset(t, src, tokens, err);
+        else if (kind == DCF_FR_SEQUENCE) rc = step_sequence(t, src, tokens, err);
+        else rc = step_fragments(t, src, tokens);
         if (rc < 0) return rc;
     }
     return DCF_OK;

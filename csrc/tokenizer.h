@@ -34,7 +34,7 @@ enum { DCF_TOK_ELEMENT = 0, DCF_TOK_ITEM = 1, DCF_TOK_FRAGMENT = 2 };
 #define DCF_TF_BADVR 0x40      /* explicit VR bytes that are not a known VR */
 
 /* warnings: value oddities the caller reports (structural errors raise) */
-#define DCF_W_TRUNCATED_VALUE 0x01  /* last top-level value shorter than its length */
+#define DCF_W_TRUNCATED_VALUE 0x01  /* a value or container cut short by the end of its data */
 #define DCF_W_TRAILING_BYTES 0x02   /* fewer than 8 bytes left after the last element */
 #define DCF_W_VR_SWITCH 0x04        /* data set not encoded with the expected VR form */
 #define DCF_W_UNKNOWN_VR 0x08       /* explicit VR that is not in PS3.5 table 6.2-1 */
@@ -61,7 +61,8 @@ typedef struct {
 enum { DCF_FR_DATASET = 0, DCF_FR_SEQUENCE = 1, DCF_FR_FRAGMENTS = 2 };
 
 typedef struct {
-    uint64_t end;       /* end offset of a defined-length container, else DCF_UNDEF_END */
+    uint64_t end;       /* declared end of a defined-length container, else DCF_UNDEF_END */
+    uint64_t limit;     /* hard bound: end of the innermost defined-length sequence or data */
     uint32_t tok;       /* token of the container, UINT32_MAX at top level */
     uint8_t kind;       /* DCF_FR_* */
     uint8_t implicit;   /* data set: elements use implicit VR */

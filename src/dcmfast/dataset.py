@@ -216,7 +216,8 @@ class Dataset:
                 if tag in _LUT_DESCRIPTOR_TAGS and isinstance(value, list) and value and value[0] < 0:
                     value[0] += 65536
         elem = DataElement._make(btag, VR, value, voff, undefined)
-        if btag.group & 1 and btag.element >> 8:
+        if btag.group & 1:
+            # like pydicom, (gggg,00xx) creators look up (gggg,0000) here
             creator_tag = btag.group << 16 | (btag.element >> 8)
             if creator_tag in self.__dict__["_dict"] and creator_tag != tag:
                 elem.private_creator = self[creator_tag].value
@@ -308,7 +309,7 @@ class Dataset:
         if tag != elem.tag:
             raise ValueError(f"The key '{Tag(tag)}' doesn't match the 'DataElement' tag '{elem.tag}'")
         elems = self.__dict__["_dict"]
-        if elem.tag.is_private and elem.tag.element >> 8:
+        if elem.tag.is_private:
             creator_tag = elem.tag.group << 16 | (elem.tag.element >> 8)
             if creator_tag in elems and creator_tag != tag:
                 elem.private_creator = self[creator_tag].value

@@ -177,7 +177,8 @@ class PersonName(str):
             self.original_string = val
             self.encodings = encs
             return self
-        self = str.__new__(cls, val)
+        # trailing empty component groups carry nothing (pydicom drops them too)
+        self = str.__new__(cls, str.rstrip(val, "=") if isinstance(val, str) else val)
         self.original_string = original_string if original_string is not None else getattr(val, "original_string", None)
         self.encodings = encodings
         return self
@@ -185,7 +186,7 @@ class PersonName(str):
     @property
     def components(self) -> tuple[str, ...]:
         """The component groups: (alphabetic[, ideographic[, phonetic]])."""
-        return tuple(str.split(self, "="))
+        return tuple(str.split(self, "=")) if self else ()
 
     def _part(self, group: int, index: int) -> str:
         comps = self.components
