@@ -641,7 +641,9 @@ def decode_text(
     ``"\\"``, ``rstrip("\\0 ")`` each value; ST/LT/UT -- ``rstrip("\\0 ")``;
     PN -- strip ``b"\\0 "`` from the right of the *raw* value before
     decoding, then split on ``"\\"`` and each value on ``"="`` (dropping
-    trailing empty groups).
+    trailing empty groups) -- pydicom also re-encodes each name at once
+    (:func:`encode_person_name`) to set ``original_string``, which warns if
+    the decoded text is not encodable (e.g. contains U+FFFD).
 
     Parameters
     ----------
@@ -675,6 +677,11 @@ def decode_person_name(
     :func:`decode_bytes` and :data:`PN_DELIMS`, so each group starts in the
     initial character set and ``^`` switches back to it.  Trailing empty
     groups are removed.
+
+    This is *not* how pydicom's ``dcmread`` decodes PN elements (see
+    :func:`decode_text`); the two differ when a single-byte code extension
+    is not switched back before ``^`` or ``=``, e.g. ``ESC - L \xc0 ^ \xc0``
+    with ``["iso8859", "iso_ir_144"]`` is ``"Р^À"`` here, ``"Р^Р"`` there.
 
     Parameters
     ----------
@@ -745,10 +752,21 @@ def encode_string(
     UnicodeEncodeError
         If `strict` and `value` cannot be encoded.
     """
-    if not value:
-        # (pydicom fails with IndexError for "" when the first codec is
-        # iso2022_jp/iso2022_jp_2; all other cases yield b"")
+    first = encodings[0]
+    if not value and first in _TAIL_ESCAPE_CODECS:
+        # pydicom fails here with an IndexError
         return b""
+
+    # common case: the first codec can encode the whole value (no escape
+    # sequences are involved for the first codec unless it is a JIS codec)
+    fast = _C_FAST_NAME.get(first)
+    if fast is not None:
+        try:
+            return value.encode(fast)
+        except UnicodeEncodeError:
+            pass
+    elif first in _ASCII_SHORTCUT and first not in _JIS_CODECS and value.isascii():
+        return value.encode("ascii")
 
     for index, codec in enumerate(encodings):
         try:
@@ -866,6 +884,9 @@ def _encode_in_runs(value: str, encodings: Sequence[str]) -> bytes:
     if best in _TAIL_ESCAPE_CODECS:
         out += _escape_for_codec(encodings[0])
     return bytes(out)
+
+
+_JIS_CODECS = frozenset({"shift_jis", "iso2022_jp", "iso2022_jp_2"})
 
 
 def _encode_with_codec(value: str, codec: str, errors: str = "strict") -> bytes:

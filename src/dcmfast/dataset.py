@@ -35,6 +35,8 @@ _DEFAULT_ENCODING = ["iso8859"]
 _LUT_DESCRIPTOR_TAGS = frozenset([0x00281101, 0x00281102, 0x00281103, 0x00283002])
 _AMBIGUOUS_OB_OW_TAGS = frozenset([0x54000110, 0x54000112, 0x5400100A, 0x54001010])
 _PIXEL_TAGS = frozenset([0x7FE00008, 0x7FE00009, 0x7FE00010])
+# VRs whose text may use the Specific Character Set (PS3.5 §6.1.2.3)
+_CHARSET_VRS = frozenset(["SH", "LO", "ST", "LT", "UT", "UC", "PN"])
 
 
 def _tag_of(key: Any) -> int:
@@ -59,7 +61,9 @@ class Dataset:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         d = self.__dict__
         d["_dict"] = {}
+        d["_decoded"] = None
         d["_table"] = None
+        d["_tok"] = -1
         d["_parent"] = None
         d["_parent_encoding"] = None
         d["_charset"] = None
@@ -80,13 +84,14 @@ class Dataset:
     # -- construction from the token table ---------------------------------
     @classmethod
     def _from_tokens(cls, table: Any, parent_tok: int, parent: "Dataset | None",
-                     parent_encoding: list[str] | None, extra: dict | None = None) -> "Dataset":
+                     parent_encoding: list[str] | None) -> "Dataset":
         ds = _new(cls)
         d = ds.__dict__
-        d["_dict"] = table.children(parent_tok)
-        if extra:
-            d["_dict"].update(extra)
+        # the tag index is built on first need; lookups scan the tokens until then
+        d["_dict"] = None
+        d["_decoded"] = {}
         d["_table"] = table
+        d["_tok"] = parent_tok
         d["_parent"] = parent
         d["_parent_encoding"] = parent_encoding
         d["_charset"] = None
@@ -97,15 +102,45 @@ class Dataset:
         return ds
 
     # -- element decoding ----------------------------------------------------
+    def _elems(self) -> dict:
+        """The full tag -> (token index | DataElement) mapping, built if needed."""
+        d = self.__dict__
+        elems = d["_dict"]
+        if elems is None:
+            elems = d["_table"].children(d["_tok"])
+            decoded = d["_decoded"]
+            if decoded:
+                elems.update(decoded)
+            d["_dict"] = elems
+            d["_decoded"] = None
+        return elems
+
+    def _lookup(self, tag: int) -> DataElement | None:
+        """The element for ``tag`` (decoded), or None; never builds the index."""
+        d = self.__dict__
+        elems = d["_dict"]
+        if elems is not None:
+            elem = elems.get(tag)
+            if elem is None or elem.__class__ is not int:
+                return elem
+            return self._decode(tag, elem)
+        elem = d["_decoded"].get(tag)
+        if elem is not None:
+            return elem
+        idx = d["_table"].find_child(d["_tok"], tag)
+        if idx < 0:
+            return None
+        return self._decode(tag, idx)
+
     @property
     def _character_set(self) -> list[str]:
         """The Python codecs for this data set's text (inherited by items)."""
         d = self.__dict__
         cs = d["_charset"]
         if cs is None:
-            if 0x00080005 in d["_dict"]:
-                value = self[0x00080005].value
-                cs = charset.convert_encodings(value)
+            elem = self._lookup(0x00080005)
+            if elem is not None:
+                cs = charset.convert_encodings(elem.value)
             else:
                 cs = d["_parent_encoding"] or _DEFAULT_ENCODING
             d["_charset"] = cs
@@ -129,9 +164,9 @@ class Dataset:
         if tag.is_private_creator:
             return "LO"
         if tag.element & 0xFF00:
-            creator_tag = tag.group << 16 | (tag.element >> 8)
-            if creator_tag in self._dict:
-                creator = self[creator_tag].value
+            elem = self._lookup(tag.group << 16 | (tag.element >> 8))
+            if elem is not None:
+                creator = elem.value
                 if creator:
                     try:
                         return datadict.private_dictionary_VR(tag, creator)
@@ -154,7 +189,7 @@ class Dataset:
                 return "OW"
             bits = self.get("BitsAllocated")
             return "OW" if bits is not None and bits > 8 else "OB"
-        if vr == "US or SS" or vr == "US or SS or OW" and tag != 0x00283006:
+        if tag != 0x00283006 and vr in ("US or SS", "US or SS or OW"):
             pixel_rep = None
             for ds in self._ancestors():
                 value = ds.get("PixelRepresentation")
@@ -207,7 +242,7 @@ class Dataset:
             elif VR == "SQ":
                 value = self._sequence_from_value(table, idx, flags)
             else:
-                encodings = self._character_set if tag != 0x00080005 else None
+                encodings = self._character_set if VR in _CHARSET_VRS and tag != 0x00080005 else None
                 try:
                     value = convert_value(VR, table.value(idx), table.little_endian, encodings, tag)
                 except InvalidDicomError as exc:
@@ -219,9 +254,15 @@ class Dataset:
         if btag.group & 1:
             # like pydicom, (gggg,00xx) creators look up (gggg,0000) here
             creator_tag = btag.group << 16 | (btag.element >> 8)
-            if creator_tag in self.__dict__["_dict"] and creator_tag != tag:
-                elem.private_creator = self[creator_tag].value
-        self.__dict__["_dict"][tag] = elem
+            if creator_tag != tag:
+                creator = self._lookup(creator_tag)
+                if creator is not None:
+                    elem.private_creator = creator.value
+        d = self.__dict__
+        if d["_dict"] is not None:
+            d["_dict"][tag] = elem
+        else:
+            d["_decoded"][tag] = elem
         return elem
 
     def _sequence(self, table: Any, idx: int, undefined: bool) -> Sequence:
@@ -244,15 +285,9 @@ class Dataset:
     # -- mapping access --------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
         tag = _KEYWORD_TO_TAG.get(name)
-        if tag is not None:
-            try:
-                elems = self.__dict__["_dict"]
-            except KeyError:
-                raise AttributeError(name) from None
-            elem = elems.get(tag)
+        if tag is not None and "_decoded" in self.__dict__:
+            elem = self._lookup(tag)
             if elem is not None:
-                if elem.__class__ is int:
-                    elem = self._decode(tag, elem)
                 return elem._value
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
@@ -260,9 +295,9 @@ class Dataset:
         if isinstance(key, slice):
             return self._dataset_slice(key)
         tag = key if type(key) is int else _tag_of(key)
-        elem = self.__dict__["_dict"][tag]
-        if elem.__class__ is int:
-            elem = self._decode(tag, elem)
+        elem = self._lookup(tag)
+        if elem is None:
+            raise KeyError(Tag(tag))
         return elem
 
     def get_item(self, key: Any) -> DataElement:
@@ -272,14 +307,11 @@ class Dataset:
     def __setattr__(self, name: str, value: Any) -> None:
         tag = _KEYWORD_TO_TAG.get(name)
         if tag is not None:
-            elems = self.__dict__["_dict"]
-            elem = elems.get(tag)
+            elem = self._lookup(tag)
             if elem is None:
                 VR = datadict.dictionary_VR(tag)
                 self[tag] = DataElement(tag, VR, value)
             else:
-                if elem.__class__ is int:
-                    elem = self._decode(tag, elem)
                 elem.value = value
                 if tag == 0x00080005:
                     self.__dict__["_charset"] = None
@@ -293,7 +325,7 @@ class Dataset:
     def __delattr__(self, name: str) -> None:
         tag = _KEYWORD_TO_TAG.get(name)
         if tag is not None:
-            elems = self.__dict__["_dict"]
+            elems = self._elems()
             if tag not in elems:
                 raise AttributeError(name)
             del elems[tag]
@@ -308,7 +340,7 @@ class Dataset:
         tag = _tag_of(key)
         if tag != elem.tag:
             raise ValueError(f"The key '{Tag(tag)}' doesn't match the 'DataElement' tag '{elem.tag}'")
-        elems = self.__dict__["_dict"]
+        elems = self._elems()
         if elem.tag.is_private:
             creator_tag = elem.tag.group << 16 | (elem.tag.element >> 8)
             if creator_tag in elems and creator_tag != tag:
@@ -318,7 +350,7 @@ class Dataset:
             self.__dict__["_charset"] = None
 
     def __delitem__(self, key: Any) -> None:
-        elems = self.__dict__["_dict"]
+        elems = self._elems()
         if isinstance(key, slice):
             for tag in self._slice_tags(key):
                 del elems[tag]
@@ -333,20 +365,22 @@ class Dataset:
             tag = _tag_of(name)
         except (KeyError, ValueError, TypeError, OverflowError):
             return False
+        if self.__dict__["_dict"] is None:
+            return self._lookup(tag) is not None
         return tag in self.__dict__["_dict"]
 
     def __len__(self) -> int:
-        return len(self.__dict__["_dict"])
+        return len(self._elems())
 
     def __bool__(self) -> bool:
-        return bool(self.__dict__["_dict"])
+        return bool(self._elems())
 
     def __iter__(self) -> Iterator[DataElement]:
-        for tag in sorted(self.__dict__["_dict"]):
+        for tag in sorted(self._elems()):
             yield self[tag]
 
     def __reversed__(self) -> Iterator[DataElement]:
-        for tag in sorted(self.__dict__["_dict"], reverse=True):
+        for tag in sorted(self._elems(), reverse=True):
             yield self[tag]
 
     def elements(self) -> Iterator[DataElement]:
@@ -354,13 +388,13 @@ class Dataset:
         return iter(self)
 
     def keys(self):
-        return self.__dict__["_dict"].keys()
+        return self._elems().keys()
 
     def values(self) -> list[DataElement]:
-        return [self[tag] for tag in self.__dict__["_dict"]]
+        return [self[tag] for tag in self._elems()]
 
     def items(self) -> list[tuple[BaseTag, DataElement]]:
-        return [(BaseTag(tag), self[tag]) for tag in self.__dict__["_dict"]]
+        return [(BaseTag(tag), self[tag]) for tag in self._elems()]
 
     def get(self, key: Any, default: Any = None) -> Any:
         """The value for a keyword, or the DataElement for a tag; else default."""
@@ -377,9 +411,7 @@ class Dataset:
     def data_element(self, name: str) -> DataElement | None:
         """The DataElement for keyword ``name``, or None."""
         tag = datadict.tag_for_keyword(name)
-        if tag is not None and tag in self.__dict__["_dict"]:
-            return self[tag]
-        return None
+        return self._lookup(tag) if tag is not None else None
 
     def add(self, data_element: DataElement) -> None:
         self[data_element.tag] = data_element
@@ -405,20 +437,20 @@ class Dataset:
             if args:
                 return args[0]
             raise
-        if tag in self.__dict__["_dict"]:
+        if tag in self._elems():
             elem = self[tag]
-            del self.__dict__["_dict"][tag]
+            del self._elems()[tag]
             return elem
         if args:
             return args[0]
         raise KeyError(key)
 
     def popitem(self) -> tuple[BaseTag, DataElement]:
-        tag = next(iter(self.__dict__["_dict"]))
+        tag = next(iter(self._elems()))
         return BaseTag(tag), self.pop(tag)
 
     def clear(self) -> None:
-        self.__dict__["_dict"].clear()
+        self._elems().clear()
         self.__dict__["_charset"] = None
 
     def update(self, other: Any) -> None:
@@ -434,7 +466,7 @@ class Dataset:
 
     def dir(self, *filters: str) -> list[str]:
         """Sorted keywords of the elements present, optionally filtered."""
-        names = [datadict.keyword_for_tag(tag) for tag in self.__dict__["_dict"]]
+        names = [datadict.keyword_for_tag(tag) for tag in self._elems()]
         names = [n for n in names if n]
         if not filters:
             return sorted(names)
@@ -453,7 +485,7 @@ class Dataset:
     def _slice_tags(self, key: slice) -> list[int]:
         start = _tag_of(key.start) if key.start is not None else 0
         stop = _tag_of(key.stop) if key.stop is not None else 0x100000000
-        tags = sorted(t for t in self.__dict__["_dict"] if start <= t < stop)
+        tags = sorted(t for t in self._elems() if start <= t < stop)
         return tags[:: key.step] if key.step else tags
 
     def _dataset_slice(self, key: slice) -> "Dataset":
@@ -472,18 +504,18 @@ class Dataset:
                     yield from item.iterall()
 
     def walk(self, callback: Callable[["Dataset", DataElement], None], recursive: bool = True) -> None:
-        for tag in sorted(self.__dict__["_dict"]):
-            if tag not in self.__dict__["_dict"]:
+        for tag in sorted(self._elems()):
+            if tag not in self._elems():
                 continue
             elem = self[tag]
             callback(self, elem)
-            if recursive and tag in self.__dict__["_dict"] and elem.VR == "SQ":
+            if recursive and tag in self._elems() and elem.VR == "SQ":
                 for item in elem.value:
                     item.walk(callback, recursive)
 
     def remove_private_tags(self) -> None:
-        for tag in [t for t in self.__dict__["_dict"] if (t >> 16) & 1]:
-            del self.__dict__["_dict"][tag]
+        for tag in [t for t in self._elems() if (t >> 16) & 1]:
+            del self._elems()[tag]
         for elem in self:
             if elem.VR == "SQ":
                 for item in elem.value:
@@ -492,7 +524,7 @@ class Dataset:
     def private_creators(self, group: int) -> list[str]:
         if group % 2 == 0:
             raise ValueError("Group must be an odd number")
-        return [self[t].value for t in sorted(self.__dict__["_dict"])
+        return [self[t].value for t in sorted(self._elems())
                 if t >> 16 == group and 0x10 <= (t & 0xFFFF) <= 0xFF]
 
     @property
@@ -516,7 +548,7 @@ class Dataset:
         if other is self:
             return True
         if isinstance(other, Dataset):
-            mine, theirs = self.__dict__["_dict"], other.__dict__["_dict"]
+            mine, theirs = self._elems(), other._elems()
             if mine.keys() != theirs.keys():
                 return False
             return all(self[t] == other[t] for t in mine)
@@ -534,12 +566,14 @@ class Dataset:
     def __copy__(self) -> "Dataset":
         new = _new(type(self))
         new.__dict__.update(self.__dict__)
-        new.__dict__["_dict"] = dict(self.__dict__["_dict"])
+        new.__dict__["_dict"] = dict(self._elems())
+        new.__dict__["_decoded"] = None
         return new
 
     def __deepcopy__(self, memo: dict) -> "Dataset":
         new = _new(type(self))
         memo[id(self)] = new
+        self._elems()
         for key, value in self.__dict__.items():
             if key in ("_table", "_parent"):  # the table is read-only: share it
                 new.__dict__[key] = value
@@ -552,7 +586,7 @@ class Dataset:
 
     def __getstate__(self) -> dict:
         # decode everything so the state does not depend on the token table
-        for tag in list(self.__dict__["_dict"]):
+        for tag in list(self._elems()):
             elem = self[tag]
             if elem.VR == "SQ":
                 for item in elem.value:

@@ -26,6 +26,7 @@ from dcmfast.tag import Tag
 __all__ = ["dcmread", "read_file_meta_info"]
 
 _ARRAYS: tuple[array, array] | None = None
+_O_RDONLY = os.O_RDONLY | getattr(os, "O_BINARY", 0)
 
 _IMPLICIT_LE = "1.2.840.10008.1.2"
 _EXPLICIT_LE = "1.2.840.10008.1.2.1"
@@ -76,13 +77,20 @@ def _load(src: Any) -> tuple[Any, str | None]:
         return src, None
     if isinstance(src, (str, os.PathLike)):
         path = os.fspath(src)
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            if size == 0:
-                return b"", path
+        fd = os.open(path, _O_RDONLY)
+        try:
+            size = os.fstat(fd).st_size
             if size < 65536:  # small files: one read beats setting up a mapping
-                return f.read(), path
-            return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ), path
+                data = os.read(fd, size)
+                while len(data) < size:  # short reads (pipes, network file systems)
+                    more = os.read(fd, size - len(data))
+                    if not more:
+                        break
+                    data += more
+                return data, path
+            return mmap.mmap(fd, 0, access=mmap.ACCESS_READ), path
+        finally:
+            os.close(fd)
     if hasattr(src, "read"):
         data = src.read()
         if not isinstance(data, (bytes, bytearray)):
@@ -127,16 +135,22 @@ def _inflate(buf: Any, pos: int) -> bytes:
     return out
 
 
-def _read_meta(buf: Any, pos: int) -> tuple[FileMetaDataset, int]:
+def _read_meta(buf: Any, pos: int) -> tuple[FileMetaDataset, int, str | None]:
+    """The File Meta Information at ``pos``, where it ends, and its transfer syntax."""
+    if buf[pos:pos + 2] != b"\x02\x00" or len(buf) - pos < 8:
+        return FileMetaDataset(), pos, None
     sq, known = _dictionary_arrays()
-    if len(buf) - pos < 8 or bytes(buf[pos:pos + 2]) != b"\x02\x00":
-        return FileMetaDataset(), pos
     table = _parse.tokenize(buf, little_endian=True, implicit=False, stop=_parse.STOP_AFTER_META,
                             sq_tags=sq, known_tags=known, start=pos)
-    _report(table, "file meta information")
+    if table.warnings:
+        _report(table, "file meta information")
     meta = FileMetaDataset._from_tokens(table, -1, None, None)
     meta.__dict__["_read_implicit"] = False
-    return meta, table.stop_offset
+    ts = None
+    idx = table.find_child(-1, 0x00020010)
+    if idx >= 0:  # Transfer Syntax UID: read straight from its bytes (UI, PS3.5 §6.2)
+        ts = table.value(idx).decode("latin-1").rstrip("\0 ")
+    return meta, table.stop_offset, ts
 
 
 def dcmread(fp: Any, *, stop_before_pixels: bool = False, specific_tags: Any = None,
@@ -146,8 +160,8 @@ def dcmread(fp: Any, *, stop_before_pixels: bool = False, specific_tags: Any = N
     Parameters
     ----------
     fp : str, PathLike, bytes, bytearray, memoryview or binary file object
-        What to read. Paths are memory-mapped; a file object is read once from
-        its current position.
+        What to read. Paths are memory-mapped (small files are read in one
+        call); a file object is read once from its current position.
     stop_before_pixels : bool
         Stop at Pixel Data (or Float/Double Float Pixel Data) at top level.
     specific_tags : list of tags or keywords, optional
@@ -170,7 +184,7 @@ def dcmread(fp: Any, *, stop_before_pixels: bool = False, specific_tags: Any = N
     """
     buf, filename = _load(fp)
     n = len(buf)
-    if n >= 132 and bytes(buf[128:132]) == b"DICM":
+    if n >= 132 and buf[128:132] == b"DICM":
         preamble: bytes | None = bytes(buf[:128])
         pos = 132
     elif force:
@@ -180,19 +194,16 @@ def dcmread(fp: Any, *, stop_before_pixels: bool = False, specific_tags: Any = N
             "File is missing DICOM File Meta Information header or the 'DICM' prefix is "
             "missing from the header. Use force=True to force reading.", offset=128 if n >= 132 else n)
 
-    meta, pos = _read_meta(buf, pos)
+    meta, pos, ts = _read_meta(buf, pos)
     sq, known = _dictionary_arrays()
 
     command = None
-    if n - pos >= 8 and bytes(buf[pos:pos + 2]) == b"\x00\x00":
+    if buf[pos:pos + 2] == b"\x00\x00" and n - pos >= 8:
         command = _parse.tokenize(buf, little_endian=True, implicit=True,
                                   stop=_parse.STOP_AFTER_COMMAND, sq_tags=sq, known_tags=known,
                                   start=pos)
         pos = command.stop_offset
 
-    ts = None
-    if 0x00020010 in meta.__dict__["_dict"]:
-        ts = meta.TransferSyntaxUID
     if pos >= n:
         implicit, little, deflated = True, True, False
     else:
@@ -203,12 +214,10 @@ def dcmread(fp: Any, *, stop_before_pixels: bool = False, specific_tags: Any = N
     table = _parse.tokenize(buf, little_endian=little, implicit=implicit,
                             stop=_parse.STOP_AT_PIXELS if stop_before_pixels else 0,
                             sq_tags=sq, known_tags=known, start=pos)
-    _report(table, filename or "data set")
+    if table.warnings:
+        _report(table, filename or "data set")
 
     ds = FileDataset._from_tokens(table, -1, None, None)
-    if command is not None and len(command):
-        for tag in command.children(-1):
-            ds.__dict__["_dict"][tag] = Dataset._from_tokens(command, -1, None, None)[tag]
     d = ds.__dict__
     d["preamble"] = preamble
     d["file_meta"] = meta
@@ -217,10 +226,15 @@ def dcmread(fp: Any, *, stop_before_pixels: bool = False, specific_tags: Any = N
     d["_read_little"] = little
     d["is_little_endian"] = little
     d["is_implicit_VR"] = implicit
+    if command is not None and len(command):
+        commands = Dataset._from_tokens(command, -1, None, None)
+        elems = ds._elems()
+        for tag in command.children(-1):
+            elems[tag] = commands[tag]
     if specific_tags is not None:
         keep = {int(Tag(t)) for t in specific_tags}
         keep.add(0x00080005)
-        elems = d["_dict"]
+        elems = ds._elems()
         for tag in [t for t in elems if t not in keep]:
             del elems[tag]
     return ds

@@ -1,0 +1,4 @@
+from dcmfast.cli import main
+import sys
+
+sys.exit(main())

@@ -1,0 +1,173 @@
+"""The ``dcmfast`` command line.
+
+``dcmfast dump FILE...`` prints every element like DCMTK's dcmdump; ``dcmfast
+demo`` reads the sample files the package ships. Exit codes follow API.md:
+0 on success, 1 on invalid input (with a one-line reason on stderr).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from typing import Any, Iterable, TextIO
+
+__all__ = ["main", "dump"]
+
+_MAX_VALUE_CHARS = 64
+_TS_NAMES = {
+    "1.2.840.10008.1.2": "Little Endian Implicit",
+    "1.2.840.10008.1.2.1": "Little Endian Explicit",
+    "1.2.840.10008.1.2.1.99": "Deflated Explicit VR Little Endian",
+    "1.2.840.10008.1.2.2": "Big Endian Explicit",
+}
+
+
+def _shorten(text: str, limit: int = _MAX_VALUE_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _format_value(elem: Any) -> str:
+    """The value column, in dcmdump's style: [text], =UIDName, numbers, hex."""
+    from dcmfast.uid import UID
+
+    vr, value = elem.VR, elem.value
+    if value is None or (isinstance(value, (str, bytes, list)) and len(value) == 0):
+        return "(no value available)"
+    if vr in ("OB", "UN", "OW", "OF", "OD", "OL", "OV") or isinstance(value, bytes):
+        raw = bytes(value)
+        width = 2 if vr in ("OW",) else 4 if vr in ("OF", "OL") else 8 if vr in ("OD", "OV") else 1
+        words = [raw[i:i + width][::-1].hex() for i in range(0, min(len(raw), 48), width)]
+        return _shorten("\\".join(words) + ("..." if len(raw) > 48 else ""))
+    values = value if isinstance(value, list) else [value]
+    if vr == "UI":
+        parts = []
+        for v in values:
+            uid = UID(str(v))
+            parts.append(uid.keyword if uid.keyword else str(v))
+        return _shorten("=" + "\\".join(parts))
+    if vr == "AT":
+        return _shorten("\\".join(f"({int(v) >> 16:04x},{int(v) & 0xFFFF:04x})" for v in values))
+    if vr in ("US", "SS", "UL", "SL", "UV", "SV", "FL", "FD"):
+        return _shorten("\\".join(str(v) for v in values))
+    return _shorten("[" + "\\".join(str(v) for v in values) + "]")
+
+
+def _comment(length: Any, vm: int, name: str, column: int) -> str:
+    length_text = "u/l" if length is None else str(length)
+    return f"# {length_text:>3}, {vm} {name}"
+
+
+def _lengths(ds: Any) -> dict[int, Any]:
+    """Encoded value length of each element still as read (None: undefined)."""
+    table = ds.__dict__.get("_table")
+    out: dict[int, Any] = {}
+    if table is None:
+        return out
+    from dcmfast import _parse
+
+    for tag, entry in ds._elems().items():
+        idx = entry if entry.__class__ is int else None
+        if idx is None:
+            continue
+        flags = table.flags(idx)
+        out[tag] = None if flags & _parse.TF_UNDEFINED else table.length(idx)
+    return out
+
+
+def _dump_dataset(ds: Any, out: TextIO, depth: int) -> None:
+    indent = "  " * depth
+    lengths = _lengths(ds)
+    for tag in sorted(ds._elems()):
+        elem = ds[tag]
+        name = elem.keyword or elem.name.strip("[]") or "Unknown Tag & Data"
+        tag_text = f"({tag >> 16:04x},{tag & 0xFFFF:04x})"
+        if elem.VR == "SQ":
+            undefined = elem.is_undefined_length or lengths.get(tag, 0) is None
+            kind = "undefined" if undefined else "explicit"
+            head = f"{indent}{tag_text} SQ (Sequence with {kind} length #={len(elem.value)})"
+            out.write(f"{head:<{56 + 2 * depth}} {_comment(None if undefined else lengths.get(tag), 1, name, 0)}\n")
+            for item in elem.value:
+                item_undefined = item.is_undefined_length_sequence_item
+                ihead = f"{indent}  (fffe,e000) na (Item with {'undefined' if item_undefined else 'explicit'} length #={len(item)})"
+                out.write(f"{ihead:<{58 + 2 * depth}} # {'u/l' if item_undefined else '':>3}, 1 Item\n")
+                _dump_dataset(item, out, depth + 2)
+                if item_undefined:
+                    out.write(f"{indent}  (fffe,e00d) na (ItemDelimitationItem)\n")
+            if undefined:
+                out.write(f"{indent}(fffe,e0dd) na (SequenceDelimitationItem)\n")
+            continue
+        value = _format_value(elem)
+        length = lengths.get(tag, len(elem.value) if isinstance(elem.value, (bytes, str)) else "?")
+        head = f"{indent}{tag_text} {elem.VR} {value}"
+        out.write(f"{head:<{56 + 2 * depth}} {_comment(length, elem.VM, name, 0)}\n")
+
+
+def dump(path: Any, out: TextIO = sys.stdout, *, stop_before_pixels: bool = False, force: bool = False) -> None:
+    """Print every element of a DICOM file, dcmdump style."""
+    import dcmfast
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = dcmfast.dcmread(path, stop_before_pixels=stop_before_pixels, force=force)
+        out.write("\n# Dicom-File-Format\n\n# Dicom-Meta-Information-Header\n"
+                  "# Used TransferSyntax: Little Endian Explicit\n")
+        _dump_dataset(ds.file_meta, out, 0)
+        ts = str(ds.file_meta.get("TransferSyntaxUID", ""))
+        if ts in _TS_NAMES:
+            ts_name = _TS_NAMES[ts]
+        elif ts:
+            from dcmfast.uid import UID
+
+            ts_name = UID(ts).name
+        else:
+            ts_name = "Little Endian Implicit" if ds.original_encoding[0] else "Little Endian Explicit"
+        out.write(f"\n# Dicom-Data-Set\n# Used TransferSyntax: {ts_name}\n")
+        _dump_dataset(ds, out, 0)
+    for w in caught:
+        out.write(f"W: {w.message}\n")
+
+
+def _cmd_dump(args: argparse.Namespace) -> int:
+    from dcmfast.errors import InvalidDicomError
+
+    status = 0
+    for path in args.files:
+        try:
+            dump(path, sys.stdout, stop_before_pixels=args.stop_before_pixels, force=args.force)
+        except BrokenPipeError:
+            raise
+        except (InvalidDicomError, OSError, ValueError) as exc:
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            print(f"dcmfast dump: {path}: {message}", file=sys.stderr)
+            status = 1
+    return status
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from dcmfast.data import demo
+
+    return demo(sys.stdout)
+
+
+def main(argv: Iterable[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dcmfast", description="The fastest DICOM toolkit for Python.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("dump", help="print every element of DICOM files, like dcmdump")
+    p.add_argument("files", nargs="+", help="DICOM files")
+    p.add_argument("--stop-before-pixels", action="store_true", help="do not read Pixel Data")
+    p.add_argument("-f", "--force", action="store_true", help="read files without the DICM preamble")
+    p.set_defaults(func=_cmd_dump)
+
+    p = sub.add_parser("demo", help="read the sample files shipped with dcmfast and time it")
+    p.set_defaults(func=_cmd_demo)
+
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    try:
+        return args.func(args)
+    except BrokenPipeError:  # e.g. piped into head
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

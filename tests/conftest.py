@@ -1,0 +1,27 @@
+"""Shared pytest configuration: hypothesis profiles and the report header."""
+from __future__ import annotations
+
+import os
+
+try:
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile("dev", max_examples=50, deadline=None)
+    settings.register_profile("ci", max_examples=200, deadline=None,
+                              suppress_health_check=[HealthCheck.too_slow])
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+except ImportError:  # pragma: no cover
+    pass
+
+
+def pytest_report_header(config):
+    import dcmfast
+
+    lines = [f"dcmfast {dcmfast.__version__}: {dcmfast.build_info()['modules']}"]
+    for name in ("pydicom", "numpy", "hypothesis"):
+        try:
+            mod = __import__(name)
+            lines.append(f"{name} {getattr(mod, '__version__', '?')}")
+        except ImportError:
+            lines.append(f"{name} not installed")
+    return lines
