@@ -7,8 +7,9 @@ per token and never create an object per element up front.
 """
 from cpython.buffer cimport PyBUF_SIMPLE, PyObject_GetBuffer, PyBuffer_Release
 from cpython.bytes cimport PyBytes_FromStringAndSize
-from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t
+from libc.stdint cimport int16_t, int32_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, realloc
+from libc.string cimport memcpy
 
 from dcmfast._csrc cimport *
 
@@ -282,3 +283,249 @@ def tokenize(object buffer, *, bint little_endian=True, bint implicit=False,
     table.warn_offset = state.warn_offset
     table.stop_offset = state.pos + <uint64_t>start
     return table
+
+
+# ---------------------------------------------------------------------------
+# Fast path for the facade: look up and decode the commonest elements without
+# a Python frame per step. Everything it declines (text with a character set,
+# private and implicit-VR elements, ambiguous VRs, empty or damaged values)
+# goes to Dataset._decode, the reference implementation in Python.
+# ---------------------------------------------------------------------------
+from cpython.unicode cimport PyUnicode_DecodeLatin1
+
+cdef object _BaseTag = None
+cdef object _DSfloat = None
+cdef object _IS = None
+cdef object _UID = None
+cdef object _MultiValue = None
+cdef object _Dataset = None
+cdef object _float_new = float.__new__
+cdef object _list_new = list.__new__
+cdef object _list_extend = list.extend
+cdef object _DataElement = None
+cdef object _Sequence = None
+cdef object _int_new = int.__new__
+cdef object _object_new = object.__new__
+
+
+def register_facade(data_element_cls, base_tag, dsfloat, is_, uid, multivalue,
+                    sequence_cls, dataset_cls):
+    """Give the fast path the facade's classes (called once by dcmfast.dataset)."""
+    global _DataElement, _BaseTag, _DSfloat, _IS, _UID, _MultiValue
+    global _Sequence, _Dataset
+    _DataElement = data_element_cls
+    _BaseTag = base_tag
+    _DSfloat = dsfloat
+    _IS = is_
+    _UID = uid
+    _MultiValue = multivalue
+    _Sequence = sequence_cls
+    _Dataset = dataset_cls
+
+
+cdef object _new_element(uint32_t tag, object vr, object value, uint64_t value_offset, bint undefined):
+    """A DataElement without running Python code (its slots set directly)."""
+    elem = _object_new(_DataElement)
+    elem.tag = _BaseTag(tag)
+    elem.VR = vr
+    elem._value = value
+    elem.file_tell = value_offset
+    elem.is_undefined_length = undefined
+    elem.private_creator = None
+    return elem
+
+
+cdef inline uint16_t _vr2(char a, char b):
+    return <uint16_t>((<uint8_t>a << 8) | <uint8_t>b)
+
+
+cdef inline Py_ssize_t _find_child(TokenTable t, Py_ssize_t parent, uint32_t tag):
+    cdef uint32_t j, end
+    cdef Py_ssize_t found = -1
+    if parent < 0:
+        j = 0
+        end = t.n
+    else:
+        j = <uint32_t>parent + 1
+        end = t.tok[parent].next
+    while j < end:
+        if t.tok[j].tag == tag:
+            found = j
+        j = t.tok[j].next
+    return found
+
+
+cdef object _split_text(const uint8_t *p, uint64_t n):
+    """Latin-1 text, trailing spaces/NULs stripped, split on backslash."""
+    cdef str text = PyUnicode_DecodeLatin1(<const char *>p, <Py_ssize_t>n, NULL)
+    return text.rstrip(" \x00").split("\\")
+
+
+cdef object _numbers(const uint8_t *p, uint64_t n, uint16_t vr, bint little):
+    cdef Py_ssize_t size, count, i, b
+    cdef uint8_t tmp[8]
+    cdef uint64_t u
+    cdef float f32
+    cdef double f64
+    cdef list out
+    if vr == _vr2(b'U', b'S') or vr == _vr2(b'S', b'S'):
+        size = 2
+    elif vr == _vr2(b'F', b'D'):
+        size = 8
+    else:
+        size = 4
+    if n % size:
+        return None  # Python path raises the documented error
+    count = <Py_ssize_t>(n // size)
+    out = []
+    for i in range(count):
+        for b in range(size):
+            tmp[b] = p[i * size + (b if little else size - 1 - b)]
+        u = 0
+        for b in range(size):
+            u |= (<uint64_t>tmp[b]) << (8 * b)
+        if vr == _vr2(b'U', b'S'):
+            out.append(<uint16_t>u)
+        elif vr == _vr2(b'S', b'S'):
+            out.append(<int16_t>(<uint16_t>u))
+        elif vr == _vr2(b'U', b'L'):
+            out.append(<uint32_t>u)
+        elif vr == _vr2(b'S', b'L'):
+            out.append(<int32_t>(<uint32_t>u))
+        elif vr == _vr2(b'F', b'L'):
+            memcpy(&f32, tmp, 4)
+            out.append(<double>f32)
+        else:
+            memcpy(&f64, tmp, 8)
+            out.append(f64)
+    if count == 1:
+        return out[0]
+    return _MultiValue(out)
+
+
+cdef object _ds_values(list items):
+    cdef list out = []
+    cdef str s
+    for item in items:
+        s = (<str>item).strip()
+        if not s:
+            return None  # empty item: pydicom's retry rules, in Python
+        try:
+            v = _float_new(_DSfloat, s)
+        except ValueError:
+            return None
+        v.original_string = s
+        out.append(v)
+    return out[0] if len(out) == 1 else _MultiValue(out)
+
+
+cdef object _is_values(list items):
+    cdef list out = []
+    cdef str s
+    for item in items:
+        s = (<str>item).strip()
+        try:
+            v = _int_new(_IS, s)
+        except ValueError:
+            return None
+        v.original_string = s
+        out.append(v)
+    return out[0] if len(out) == 1 else _MultiValue(out)
+
+
+cdef object _decode_fast(TokenTable t, Py_ssize_t idx, object ds):
+    """A DataElement for the common explicit-VR cases, or None to decline."""
+    cdef dcf_token_t *k = &t.tok[idx]
+    cdef uint16_t vr = k.vr
+    cdef const uint8_t *p
+    cdef object value
+    cdef list items
+    if vr == 0 or (k.flags & (DCF_TF_FRAGMENTS | DCF_TF_SEARCHED | DCF_TF_BADVR | DCF_TF_TRUNCATED)):
+        return None
+    if (k.tag >> 16) & 1:
+        return None  # private: creator and dictionary handling in Python
+    if k.flags & DCF_TF_SEQUENCE:
+        value = _make_items(t, idx, ds)
+        return _new_element(k.tag, "SQ", value, k.value_offset, k.flags & DCF_TF_UNDEFINED)
+    if k.length == 0:
+        return None
+    p = t.data + k.value_offset
+    if vr == _vr2(b'D', b'S'):
+        value = _ds_values(_split_text(p, k.length))
+    elif vr == _vr2(b'I', b'S'):
+        value = _is_values(_split_text(p, k.length))
+    elif (vr == _vr2(b'U', b'S') or vr == _vr2(b'U', b'L') or vr == _vr2(b'S', b'S')
+          or vr == _vr2(b'S', b'L') or vr == _vr2(b'F', b'L') or vr == _vr2(b'F', b'D')):
+        if k.tag == 0x00281101 or k.tag == 0x00281102 or k.tag == 0x00281103 or k.tag == 0x00283002:
+            return None  # LUT descriptors: first value unsigned, in Python
+        value = _numbers(p, k.length, vr, t.little_endian)
+    elif (vr == _vr2(b'C', b'S') or vr == _vr2(b'D', b'A') or vr == _vr2(b'T', b'M')
+          or vr == _vr2(b'D', b'T') or vr == _vr2(b'A', b'S')):
+        items = _split_text(p, k.length)
+        value = items[0] if len(items) == 1 else _MultiValue(items)
+    elif vr == _vr2(b'U', b'I'):
+        items = _split_text(p, k.length)
+        value = _UID(items[0]) if len(items) == 1 else _MultiValue([_UID(x) for x in items])
+    else:
+        return None
+    if value is None:
+        return None
+    return _new_element(k.tag, _vr_name(vr), value, k.value_offset, False)
+
+
+cdef object _make_items(TokenTable t, Py_ssize_t idx, object parent):
+    """The items of sequence token idx as Datasets over the same table."""
+    cdef uint32_t j = <uint32_t>idx + 1
+    cdef uint32_t end = t.tok[idx].next
+    cdef list items = []
+    cdef dict d
+    while j < end:
+        item = _object_new(_Dataset)
+        d = item.__dict__
+        d["_dict"] = None
+        d["_decoded"] = {}
+        d["_table"] = t
+        d["_tok"] = j
+        d["_parent"] = parent
+        d["_parent_encoding"] = None
+        d["_charset"] = None
+        d["_read_little"] = t.little_endian
+        d["_read_implicit"] = None
+        d["is_undefined_length_sequence_item"] = bool(t.tok[j].flags & DCF_TF_UNDEFINED)
+        items.append(item)
+        j = t.tok[j].next
+    seq = _list_new(_Sequence)
+    _list_extend(seq, items)
+    seq.is_undefined_length = bool(t.tok[idx].flags & DCF_TF_UNDEFINED)
+    return seq
+
+
+def lookup(object ds, uint32_t tag):
+    """ds's DataElement for tag (decoded and cached), or None if absent."""
+    cdef dict d = ds.__dict__
+    cdef object elems = d["_dict"]
+    cdef object elem
+    cdef Py_ssize_t idx
+    cdef TokenTable t
+    if elems is not None:
+        elem = (<dict>elems).get(tag)
+        if elem is None or type(elem) is not int:
+            return elem
+        idx = elem
+    else:
+        elem = (<dict>d["_decoded"]).get(tag)
+        if elem is not None:
+            return elem
+        t = <TokenTable>d["_table"]
+        idx = _find_child(t, d["_tok"], tag)
+        if idx < 0:
+            return None
+    t = <TokenTable>d["_table"]
+    elem = _decode_fast(t, idx, ds)
+    if elem is None:
+        return ds._decode(tag, idx)
+    if elems is not None:
+        (<dict>elems)[tag] = elem
+    else:
+        (<dict>d["_decoded"])[tag] = elem
+    return elem

@@ -680,7 +680,7 @@ def decode_person_name(
 
     This is *not* how pydicom's ``dcmread`` decodes PN elements (see
     :func:`decode_text`); the two differ when a single-byte code extension
-    is not switched back before ``^`` or ``=``, e.g. ``ESC - L \xc0 ^ \xc0``
+    is not switched back before ``^`` or ``=``, e.g. the bytes ``ESC - L 0xC0 ^ 0xC0``
     with ``["iso8859", "iso_ir_144"]`` is ``"Р^À"`` here, ``"Р^Р"`` there.
 
     Parameters

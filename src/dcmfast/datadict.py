@@ -96,23 +96,32 @@ def _compile_mask(mask: str) -> tuple[int, int]:
 masks: dict[str, tuple[int, int]] = {m: _compile_mask(m) for m in REPEATERS}
 
 
-def _index_masks() -> tuple[dict[int, tuple[tuple[str, int, int], ...]], bool]:
-    """Index the masks by the top byte of the tag.
+def _index_masks() -> tuple[tuple[int, dict[int, str]], ...] | None:
+    """Group the masks by their ``care`` pattern for dict-based matching.
 
-    Every mask in the standard has fixed first two hex digits, so a tag only
-    needs to be tested against the masks sharing its top byte. Relative
-    order is kept, so the first match is the same as a full linear scan.
-    Returns the index and whether it is usable (all masks fixed there).
+    A tag matches ``(value, care)`` exactly when ``tag & care == value``, so
+    one dict per distinct ``care`` (there are a handful) finds the mask in a
+    few lookups. That ignores the mask order, which only matters if a tag
+    could match two masks; this is checked here (never the case in the
+    standard) and ``None`` is returned to fall back to an ordered scan.
     """
-    index: dict[int, list[tuple[str, int, int]]] = {}
+    by_care: dict[int, dict[int, str]] = {}
     for mask, (value, care) in masks.items():
-        if care >> 24 != 0xFF:
-            return {}, False
-        index.setdefault(value >> 24, []).append((mask, value, care))
-    return {k: tuple(v) for k, v in index.items()}, True
+        table = by_care.setdefault(care, {})
+        if value in table:
+            return None
+        table[value] = mask
+    # Masks (va, ca) and (vb, cb) overlap iff they agree on the bits both
+    # fix, i.e. iff va & cb == vb & ca (as va has no bits outside ca).
+    groups = list(by_care.items())
+    for i, (ca, ta) in enumerate(groups):
+        for cb, tb in groups[i + 1 :]:
+            if {va & cb for va in ta} & {vb & ca for vb in tb}:
+                return None
+    return tuple(groups)
 
 
-_MASK_INDEX, _MASK_INDEX_OK = _index_masks()
+_MASKS_BY_CARE = _index_masks()
 
 
 def mask_match(tag: int) -> str | None:
@@ -129,9 +138,10 @@ def mask_match(tag: int) -> str | None:
         The matching key of :data:`REPEATERS` (for example ``'60xx3000'``),
         or ``None``. Privacy of the tag is not considered.
     """
-    if _MASK_INDEX_OK:
-        for mask, value, care in _MASK_INDEX.get((tag >> 24) & 0xFF, ()):
-            if (tag ^ value) & care == 0:
+    if _MASKS_BY_CARE is not None:
+        for care, table in _MASKS_BY_CARE:
+            mask = table.get(tag & care)
+            if mask is not None:
                 return mask
         return None
     for mask, (value, care) in masks.items():  # pragma: no cover - fallback
@@ -179,8 +189,8 @@ def repeater_has_keyword(keyword: str) -> bool:
 # --- main dictionary --------------------------------------------------------
 
 
-def _lookup(tag: int) -> Entry:
-    """Return the entry for the int `tag`, trying repeaters on a miss."""
+def _find(tag: int) -> Entry | None:
+    """Return the entry for the int `tag` (repeaters on a miss) or ``None``."""
     entry = DICOM_DICT.get(tag)
     if entry is not None:
         return entry
@@ -188,7 +198,15 @@ def _lookup(tag: int) -> Entry:
         mask = mask_match(tag)
         if mask is not None:
             return REPEATERS[mask]
-    raise KeyError(f"Tag {BaseTag(tag)} not found in DICOM dictionary")
+    return None
+
+
+def _lookup(tag: int) -> Entry:
+    """Return the entry for the int `tag`; raise :class:`KeyError` if none."""
+    entry = _find(tag)
+    if entry is None:
+        raise KeyError(f"Tag {BaseTag(tag)} not found in DICOM dictionary")
+    return entry
 
 
 def get_entry(tag: TagType) -> Entry:
@@ -378,14 +396,10 @@ def keyword_for_tag(tag: TagType) -> str:
     ValueError, TypeError, OverflowError
         If `tag` cannot be converted to a tag.
     """
-    if type(tag) is int:
-        entry = DICOM_DICT.get(tag)
-        if entry is not None:
-            return entry[4]
-    try:
-        return get_entry(tag)[4]
-    except KeyError:
-        return ""
+    if type(tag) is not int or not 0 <= tag <= 0xFFFFFFFF:
+        tag = Tag(tag)
+    entry = _find(tag)
+    return entry[4] if entry is not None else ""
 
 
 def tag_for_keyword(keyword: str) -> int | None:

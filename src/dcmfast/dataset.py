@@ -17,6 +17,8 @@ from dcmfast.dataelem import DataElement
 from dcmfast.errors import DicomWarning, InvalidDicomError
 from dcmfast.sequence import Sequence
 from dcmfast.tag import BaseTag, Tag
+from dcmfast.uid import UID
+from dcmfast.valuerep import IS, DSfloat, MultiValue
 from dcmfast.values import convert_value, empty_value
 
 __all__ = ["Dataset", "FileDataset", "FileMetaDataset"]
@@ -123,14 +125,7 @@ class Dataset:
             elem = elems.get(tag)
             if elem is None or elem.__class__ is not int:
                 return elem
-            return self._decode(tag, elem)
-        elem = d["_decoded"].get(tag)
-        if elem is not None:
-            return elem
-        idx = d["_table"].find_child(d["_tok"], tag)
-        if idx < 0:
-            return None
-        return self._decode(tag, idx)
+        return _fast_lookup(self, tag)
 
     @property
     def _character_set(self) -> list[str]:
@@ -141,6 +136,8 @@ class Dataset:
             elem = self._lookup(0x00080005)
             if elem is not None:
                 cs = charset.convert_encodings(elem.value)
+            elif d["_parent"] is not None:  # items inherit their parent's
+                cs = d["_parent"]._character_set
             else:
                 cs = d["_parent_encoding"] or _DEFAULT_ENCODING
             d["_charset"] = cs
@@ -266,9 +263,8 @@ class Dataset:
         return elem
 
     def _sequence(self, table: Any, idx: int, undefined: bool) -> Sequence:
-        encoding = self._character_set
         make = Dataset._from_tokens
-        items = [make(table, i, self, encoding) for i in table.child_list(idx)]
+        items = [make(table, i, self, None) for i in table.child_list(idx)]
         return Sequence._from_items(items, undefined)
 
     def _sequence_from_value(self, table: Any, idx: int, flags: int) -> Sequence:
@@ -286,7 +282,14 @@ class Dataset:
     def __getattr__(self, name: str) -> Any:
         tag = _KEYWORD_TO_TAG.get(name)
         if tag is not None and "_decoded" in self.__dict__:
-            elem = self._lookup(tag)
+            d = self.__dict__
+            elems = d["_dict"]
+            if elems is not None:
+                elem = elems.get(tag)
+                if elem is not None and elem.__class__ is int:
+                    elem = _fast_lookup(self, tag)
+            else:
+                elem = _fast_lookup(self, tag)
             if elem is not None:
                 return elem._value
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
@@ -666,3 +669,7 @@ class FileDataset(Dataset):
             filename_or_obj, "name", None)
         d["_read_implicit"] = is_implicit_VR
         d["_read_little"] = is_little_endian
+
+
+_fast_lookup = _parse.lookup
+_parse.register_facade(DataElement, BaseTag, DSfloat, IS, UID, MultiValue, Sequence, Dataset)

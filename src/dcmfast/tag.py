@@ -11,7 +11,7 @@ comparison rules) follows :mod:`pydicom.tag`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 TYPE_CHECKING = False
@@ -36,12 +36,21 @@ _MAX_TAG = 0xFFFFFFFF
 _MAX_HALF = 0xFFFF
 
 
-def _keyword_to_tag(keyword: str) -> int | None:
-    """Look `keyword` up in the data dictionary (imported on first use)."""
-    # Deferred: dcmfast.datadict imports this module.
-    from dcmfast.datadict import tag_for_keyword
+_keyword_lookup: Callable[[str], int | None] | None = None
 
-    return tag_for_keyword(keyword)
+
+def _keyword_to_tag(keyword: str) -> int | None:
+    """Look `keyword` up in the data dictionary.
+
+    :mod:`dcmfast.datadict` imports this module, so its lookup function is
+    imported on first use and then kept.
+    """
+    global _keyword_lookup
+    if _keyword_lookup is None:
+        from dcmfast.datadict import tag_for_keyword
+
+        _keyword_lookup = tag_for_keyword
+    return _keyword_lookup(keyword)
 
 
 def Tag(arg: TagType, arg2: int | None = None) -> BaseTag:
@@ -166,21 +175,21 @@ class BaseTag(int):
 
     __slots__ = ()
 
-    def __eq__(self, other: Any) -> bool:  # type: ignore[override]
+    def __eq__(self, other: Any) -> bool:
         """Return ``True`` if `self` equals `other` (converted by :func:`Tag`)."""
         if isinstance(other, int):
-            return int.__eq__(self, other)
+            return int(self) == int(other)  # faster than int.__eq__(self, ...)
         try:
             other = Tag(other)
         except Exception:
             return False
-        return int.__eq__(self, other)
+        return int(self) == int(other)
 
-    def __ne__(self, other: Any) -> bool:  # type: ignore[override]
+    def __ne__(self, other: Any) -> bool:
         """Return ``True`` if `self` does not equal `other`."""
         return not self.__eq__(other)
 
-    def __lt__(self, other: Any) -> bool:  # type: ignore[override]
+    def __lt__(self, other: Any) -> bool:
         """Return ``True`` if `self` is less than `other`."""
         try:
             value = _as_tag_int(other)
@@ -188,15 +197,15 @@ class BaseTag(int):
             raise TypeError("Cannot compare Tag with non-Tag item") from None
         return int(self) < value
 
-    def __le__(self, other: Any) -> bool:  # type: ignore[override]
+    def __le__(self, other: Any) -> bool:
         """Return ``True`` if `self` is less than or equal to `other`."""
         return self.__eq__(other) or self.__lt__(other)
 
-    def __gt__(self, other: Any) -> bool:  # type: ignore[override]
+    def __gt__(self, other: Any) -> bool:
         """Return ``True`` if `self` is greater than `other`."""
         return not (self.__eq__(other) or self.__lt__(other))
 
-    def __ge__(self, other: Any) -> bool:  # type: ignore[override]
+    def __ge__(self, other: Any) -> bool:
         """Return ``True`` if `self` is greater than or equal to `other`."""
         return self.__eq__(other) or not self.__lt__(other)
 

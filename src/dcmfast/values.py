@@ -100,17 +100,23 @@ def _convert_at(raw: bytes, little: bool):
 
 
 def _convert_pn(raw: bytes, encodings: list[str]):
-    stripped = raw.rstrip(b"\x00 ")
-    if len(encodings) == 1:  # no code extensions: one decode, then split
-        text = charset.decode_bytes(stripped, encodings, charset.TEXT_VR_DELIMS)
-        parts = text.split("\\")
-        if len(parts) == 1:
-            return PersonName(parts[0], encodings)
-        return MultiValue(PersonName(p, encodings) for p in parts)
-    # code extensions: each value's component groups are decoded on their own
-    text = charset.decode_bytes(stripped, encodings, charset.TEXT_VR_DELIMS)
-    values = [PersonName(charset.encode_string(p, encodings), encodings) for p in text.split("\\")]
-    return values[0] if len(values) == 1 else MultiValue(values)
+    """PN values as pydicom reads them (PS3.5 §6.2.1.1).
+
+    The whole value is decoded with the text delimiters, so ``^`` and ``=``
+    do not reset ISO 2022 code extensions; then values split on ``\\`` and
+    component groups on ``=``.
+    """
+    text = charset.decode_bytes(raw.rstrip(b"\x00 "), encodings, charset.TEXT_VR_DELIMS)
+    # pydicom re-encodes each name when reading; only with code extensions or
+    # replacement characters can that differ from the bytes (and warn)
+    reencode = len(encodings) > 1 or "\ufffd" in text
+    names = []
+    for value in text.split("\\"):
+        name = PersonName(value, encodings)
+        if reencode:
+            name.original_string = charset.encode_person_name(list(name.components), encodings)
+        names.append(name)
+    return names[0] if len(names) == 1 else MultiValue(names)
 
 
 def _convert_strict(vr: str, raw: bytes, little: bool, encodings: list[str]) -> Any:
