@@ -6,10 +6,16 @@ runs); Python sees the table through :class:`TokenTable`, whose methods answer
 per token and never create an object per element up front.
 """
 from cpython.buffer cimport PyBUF_SIMPLE, PyObject_GetBuffer, PyBuffer_Release
-from cpython.bytes cimport PyBytes_FromStringAndSize
-from libc.stdint cimport int16_t, int32_t, uint8_t, uint16_t, uint32_t, uint64_t
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
+from libc.stdint cimport int16_t, int32_t, uint8_t, uint16_t, uint32_t, uint64_t, uintptr_t
 from libc.stdlib cimport free, realloc
 from libc.string cimport memcpy
+from posix.mman cimport madvise, MADV_DONTNEED
+
+# values at least this large are copied out of a file mapping in chunks, each
+# chunk's pages released after the copy: RSS stays near one copy of the value
+DEF _CHUNK = 8 * 1024 * 1024
+DEF _PAGE = 4096
 
 from dcmfast._csrc cimport *
 
@@ -84,6 +90,7 @@ cdef class TokenTable:
     cdef readonly unsigned warnings
     cdef readonly uint64_t warn_offset
     cdef readonly uint64_t stop_offset
+    cdef public bint mapped  # buffer is a file mapping (pages may be released)
 
     def __cinit__(self):
         self.tok = NULL
@@ -141,10 +148,35 @@ cdef class TokenTable:
         return (k.tag, _vr_name(k.vr), k.flags, k.value_offset, k.length)
 
     def value(self, Py_ssize_t i):
-        """The value bytes of token i (a copy)."""
+        """The value bytes of token i (one copy).
+
+        From a file mapping, large values are copied in chunks and the mapped
+        pages of each chunk released, so reading a 400 MB Pixel Data does not
+        hold the mapping and the copy in memory at once.
+        """
         self._check(i)
         cdef dcf_token_t *k = &self.tok[i]
-        return PyBytes_FromStringAndSize(<const char *>(self.data + k.value_offset), <Py_ssize_t>k.length)
+        cdef Py_ssize_t n = <Py_ssize_t>k.length
+        cdef const uint8_t *src = self.data + k.value_offset
+        cdef object out
+        cdef char *dst
+        cdef Py_ssize_t done = 0, step
+        cdef uintptr_t lo, hi
+        if not self.mapped or n < 2 * _CHUNK:
+            return PyBytes_FromStringAndSize(<const char *>src, n)
+        out = PyBytes_FromStringAndSize(NULL, n)
+        dst = PyBytes_AS_STRING(out)
+        with nogil:
+            while done < n:
+                step = n - done if n - done < _CHUNK else _CHUNK
+                memcpy(dst + done, src + done, <size_t>step)
+                # release whole pages inside the copied range (never beyond it)
+                lo = (<uintptr_t>(src + done) + _PAGE - 1) & ~(<uintptr_t>_PAGE - 1)
+                hi = (<uintptr_t>(src + done + step)) & ~(<uintptr_t>_PAGE - 1)
+                if hi > lo:
+                    madvise(<void *>lo, hi - lo, MADV_DONTNEED)
+                done += step
+        return out
 
     def raw(self, Py_ssize_t i):
         """Header and value bytes of token i (its whole encoding), as a copy."""
@@ -219,7 +251,7 @@ cdef class TokenTable:
 def tokenize(object buffer, *, bint little_endian=True, bint implicit=False,
              int stop=0, const uint32_t[::1] sq_tags=None,
              const uint32_t[::1] known_tags=None, Py_ssize_t start=0,
-             Py_ssize_t end=-1, bint sequence=False):
+             Py_ssize_t end=-1, bint sequence=False, bint mapped=False):
     """Tokenize ``buffer[start:end]`` as a data set (or a sequence body).
 
     Returns a :class:`TokenTable` whose offsets are absolute in ``buffer``, and
@@ -239,6 +271,7 @@ def tokenize(object buffer, *, bint little_endian=True, bint implicit=False,
     table.data = <const uint8_t *>table.view.buf
     table.size = table.view.len
     table.little_endian = little_endian
+    table.mapped = mapped
     if end < 0 or end > table.size:
         end = table.size
     if start < 0 or start > end:

@@ -213,7 +213,8 @@ def dcmread(fp: Any, *, stop_before_pixels: bool = False, specific_tags: Any = N
 
     table = _parse.tokenize(buf, little_endian=little, implicit=implicit,
                             stop=_parse.STOP_AT_PIXELS if stop_before_pixels else 0,
-                            sq_tags=sq, known_tags=known, start=pos)
+                            sq_tags=sq, known_tags=known, start=pos,
+                            mapped=isinstance(buf, mmap.mmap))
     if table.warnings:
         _report(table, filename or "data set")
 
