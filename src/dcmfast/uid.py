@@ -79,10 +79,9 @@ def _validate(value: str, mode: int) -> None:
     )
     if mode == RAISE:
         raise ValueError(msg)
-    import logging
+    from dcmfast.errors import DicomWarning
 
-    logging.getLogger("dcmfast").warning(msg)
-    warnings.warn(msg, stacklevel=3)
+    warnings.warn(msg, DicomWarning, stacklevel=3)
 
 
 class UID(str):
