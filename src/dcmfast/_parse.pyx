@@ -512,6 +512,9 @@ cdef object _make_items(TokenTable t, Py_ssize_t idx, object parent):
     cdef uint32_t end = t.tok[idx].next
     cdef list items = []
     cdef dict d
+    # inherited by every item as a snapshot (no reference back to the parent)
+    encoding = parent._character_set
+    pixel_rep = parent._pixel_rep_for_items()
     while j < end:
         item = _object_new(_Dataset)
         d = item.__dict__
@@ -519,8 +522,8 @@ cdef object _make_items(TokenTable t, Py_ssize_t idx, object parent):
         d["_decoded"] = {}
         d["_table"] = t
         d["_tok"] = j
-        d["_parent"] = parent
-        d["_parent_encoding"] = None
+        d["_parent_encoding"] = encoding
+        d["_pixel_rep"] = pixel_rep
         d["_charset"] = None
         d["_read_little"] = t.little_endian
         d["_read_implicit"] = None

@@ -66,8 +66,8 @@ class Dataset:
         d["_decoded"] = None
         d["_table"] = None
         d["_tok"] = -1
-        d["_parent"] = None
         d["_parent_encoding"] = None
+        d["_pixel_rep"] = None
         d["_charset"] = None
         d["_read_little"] = None
         d["_read_implicit"] = None
@@ -87,6 +87,12 @@ class Dataset:
     @classmethod
     def _from_tokens(cls, table: Any, parent_tok: int, parent: "Dataset | None",
                      parent_encoding: list[str] | None) -> "Dataset":
+        """A Dataset over the children of token ``parent_tok`` (-1: top level).
+
+        Items do not refer back to their parent (no reference cycle, so a tree
+        is freed as soon as it is dropped); like pydicom they take a snapshot
+        of what they inherit: the character set and Pixel Representation.
+        """
         ds = _new(cls)
         d = ds.__dict__
         # the tag index is built on first need; lookups scan the tokens until then
@@ -94,7 +100,11 @@ class Dataset:
         d["_decoded"] = {}
         d["_table"] = table
         d["_tok"] = parent_tok
-        d["_parent"] = parent
+        if parent is not None:
+            parent_encoding = parent._character_set
+            d["_pixel_rep"] = parent._pixel_rep_for_items()
+        else:
+            d["_pixel_rep"] = None
         d["_parent_encoding"] = parent_encoding
         d["_charset"] = None
         d["_read_little"] = table.little_endian
@@ -136,9 +146,7 @@ class Dataset:
             elem = self._lookup(0x00080005)
             if elem is not None:
                 cs = charset.convert_encodings(elem.value)
-            elif d["_parent"] is not None:  # items inherit their parent's
-                cs = d["_parent"]._character_set
-            else:
+            else:  # items inherit their parent's (a snapshot, as in pydicom)
                 cs = d["_parent_encoding"] or _DEFAULT_ENCODING
             d["_charset"] = cs
         return cs
@@ -171,11 +179,12 @@ class Dataset:
                         pass
         return "UN"
 
-    def _ancestors(self) -> Iterator["Dataset"]:
-        ds: Dataset | None = self
-        while ds is not None:
-            yield ds
-            ds = ds.__dict__.get("_parent")
+    def _pixel_rep_for_items(self) -> Any:
+        """Pixel Representation that items of this data set inherit (pydicom's _pixel_rep)."""
+        elem = self._lookup(0x00280103)
+        if elem is not None and elem.value is not None:
+            return elem.value
+        return self.__dict__.get("_pixel_rep")
 
     def _resolve_ambiguous(self, tag: int, vr: str, undefined: bool, implicit: bool) -> str:
         """Pick US/SS, OB/OW for ambiguous dictionary VRs (pydicom's rules)."""
@@ -187,12 +196,7 @@ class Dataset:
             bits = self.get("BitsAllocated")
             return "OW" if bits is not None and bits > 8 else "OB"
         if tag != 0x00283006 and vr in ("US or SS", "US or SS or OW"):
-            pixel_rep = None
-            for ds in self._ancestors():
-                value = ds.get("PixelRepresentation")
-                if value is not None:
-                    pixel_rep = value
-                    break
+            pixel_rep = self._pixel_rep_for_items()
             if pixel_rep is None:
                 pixel_rep = 0 if ("PixelRepresentation" not in self and "PixelData" not in self) else 1
             return "US" if pixel_rep == 0 else "SS"
@@ -578,7 +582,7 @@ class Dataset:
         memo[id(self)] = new
         self._elems()
         for key, value in self.__dict__.items():
-            if key in ("_table", "_parent"):  # the table is read-only: share it
+            if key == "_table":  # the table is read-only: share it
                 new.__dict__[key] = value
             elif key == "_dict":
                 new.__dict__[key] = {t: (e if e.__class__ is int else copy.deepcopy(e, memo))
