@@ -2,6 +2,17 @@
 from __future__ import annotations
 
 import os
+import warnings
+
+# hypothesis' failure report imports libcst, which imports mypy_extensions, which
+# warns on import; under filterwarnings=error that turns a failing example into an
+# INTERNALERROR. Import it once, quietly, first.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    try:
+        import hypothesis.extra._patching  # noqa: F401  (libcst, mypy_extensions)
+    except Exception:  # pragma: no cover - older hypothesis, or libcst missing
+        pass
 
 try:
     from hypothesis import HealthCheck, settings

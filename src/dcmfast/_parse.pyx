@@ -91,6 +91,7 @@ cdef class TokenTable:
     cdef readonly uint64_t warn_offset
     cdef readonly uint64_t stop_offset
     cdef public bint mapped  # buffer is a file mapping (pages may be released)
+    cdef public int base_depth  # containers enclosing this table (values re-tokenized)
 
     def __cinit__(self):
         self.tok = NULL
@@ -195,6 +196,22 @@ cdef class TokenTable:
         cdef dcf_token_t *k = &self.tok[i]
         return memoryview(self.buffer)[k.value_offset:k.value_offset + k.length]
 
+    def depth_of(self, Py_ssize_t i):
+        """Number of containers (sequences, items) enclosing token i in this table."""
+        self._check(i)
+        cdef uint32_t j = 0, end = self.n, target = <uint32_t>i
+        cdef int depth = 0
+        while j < end:
+            if j == target:
+                return depth
+            if self.tok[j].next > target:  # target is inside j's subtree
+                depth += 1
+                end = self.tok[j].next
+                j += 1
+            else:
+                j = self.tok[j].next
+        return depth
+
     def children(self, Py_ssize_t i):
         """{tag: token index} of the direct children of token i (-1: top level).
 
@@ -257,6 +274,13 @@ def tokenize(object buffer, *, bint little_endian=True, bint implicit=False,
     Returns a :class:`TokenTable` whose offsets are absolute in ``buffer``, and
     which keeps ``buffer`` alive. Raises InvalidDicomError on malformed data.
     """
+    return _tokenize(buffer, little_endian, implicit, stop, sq_tags, known_tags, start, end,
+                     sequence, mapped)
+
+
+cdef TokenTable _tokenize(object buffer, bint little_endian, bint implicit, int stop,
+                          const uint32_t[::1] sq_tags, const uint32_t[::1] known_tags,
+                          Py_ssize_t start, Py_ssize_t end, bint sequence, bint mapped):
     cdef TokenTable table = TokenTable.__new__(TokenTable)
     cdef dcf_tokenizer_t state
     cdef dcf_error_t err
@@ -318,6 +342,67 @@ def tokenize(object buffer, *, bint little_endian=True, bint implicit=False,
     return table
 
 
+_KNOWN_VRS = frozenset(
+    "AE AS AT CS DA DS DT FL FD IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN "
+    "UR US UT UV".split())
+
+
+def read_part10(object buf, bint force, bint stop_before_pixels,
+                const uint32_t[::1] sq_tags, const uint32_t[::1] known_tags, bint mapped):
+    """Frame a DICOM file (PS3.10 §7.1): preamble, meta, command group, data set.
+
+    Returns (preamble, meta table or None, transfer syntax or None, command
+    table or None, data set table or None (None: deflated, inflate from pos),
+    pos, implicit, little_endian).
+    """
+    cdef const uint8_t[::1] view = buf
+    cdef Py_ssize_t n = view.shape[0]
+    cdef Py_ssize_t pos = 0, idx
+    cdef const uint8_t *p = &view[0] if n else NULL
+    cdef TokenTable meta = None, command = None, table = None
+    cdef object preamble = None, ts = None
+    cdef bint implicit = True, little = True
+    if n >= 132 and p[128] == b'D' and p[129] == b'I' and p[130] == b'C' and p[131] == b'M':
+        preamble = PyBytes_FromStringAndSize(<const char *>p, 128)
+        pos = 132
+    elif not force:
+        raise InvalidDicomError(
+            "File is missing DICOM File Meta Information header or the 'DICM' prefix is "
+            "missing from the header. Use force=True to force reading.",
+            offset=128 if n >= 132 else n)
+    if n - pos >= 8 and p[pos] == 0x02 and p[pos + 1] == 0x00:  # group 0002, explicit VR LE
+        meta = _tokenize(buf, True, False, DCF_STOP_AFTER_META, sq_tags, known_tags, pos, -1,
+                         False, False)
+        pos = <Py_ssize_t>meta.stop_offset
+        idx = _find_child(meta, -1, 0x00020010)
+        if idx >= 0:  # Transfer Syntax UID straight from its bytes
+            ts = PyUnicode_DecodeLatin1(<const char *>(p + meta.tok[idx].value_offset),
+                                        <Py_ssize_t>meta.tok[idx].length, NULL).rstrip("\x00 ")
+    if n - pos >= 8 and p[pos] == 0 and p[pos + 1] == 0:  # command group: implicit VR LE
+        command = _tokenize(buf, True, True, DCF_STOP_AFTER_COMMAND, sq_tags, known_tags, pos, -1,
+                            False, False)
+        pos = <Py_ssize_t>command.stop_offset
+    if pos >= n:
+        pass
+    elif ts is None:  # no Transfer Syntax UID: guess from the first element, as pydicom
+        if n - pos >= 6:
+            if PyUnicode_DecodeLatin1(<const char *>(p + pos + 4), 2, NULL) in _KNOWN_VRS:
+                implicit = False
+                if (p[pos] | (p[pos + 1] << 8)) >= 1024:
+                    little = False
+    elif ts == "1.2.840.10008.1.2":
+        pass
+    elif ts == "1.2.840.10008.1.2.2":
+        implicit, little = False, False
+    elif ts == "1.2.840.10008.1.2.1.99":  # deflated: the caller inflates
+        return preamble, meta, ts, command, None, pos, False, True
+    else:  # explicit VR LE and every encapsulated syntax (PS3.5 A.4)
+        implicit = False
+    table = _tokenize(buf, little, implicit, DCF_STOP_AT_PIXELS if stop_before_pixels else 0,
+                      sq_tags, known_tags, pos, -1, False, mapped)
+    return preamble, meta, ts, command, table, pos, implicit, little
+
+
 # ---------------------------------------------------------------------------
 # Fast path for the facade: look up and decode the commonest elements without
 # a Python frame per step. Everything it declines (text with a character set,
@@ -342,10 +427,11 @@ cdef object _object_new = object.__new__
 
 
 def register_facade(data_element_cls, base_tag, dsfloat, is_, uid, multivalue,
-                    sequence_cls, dataset_cls):
+                    sequence_cls, dataset_cls, person_name):
     """Give the fast path the facade's classes (called once by dcmfast.dataset)."""
     global _DataElement, _BaseTag, _DSfloat, _IS, _UID, _MultiValue
-    global _Sequence, _Dataset
+    global _Sequence, _Dataset, _PersonName
+    _PersonName = person_name
     _DataElement = data_element_cls
     _BaseTag = base_tag
     _DSfloat = dsfloat
@@ -436,6 +522,42 @@ cdef object _numbers(const uint8_t *p, uint64_t n, uint16_t vr, bint little):
     return _MultiValue(out)
 
 
+cdef object _PersonName = None
+
+
+cdef inline bint _plain_ascii(const uint8_t *p, uint64_t n) noexcept nogil:
+    """No byte >= 0x80 and no ESC: every DICOM character set decodes it as ASCII."""
+    cdef uint64_t i
+    for i in range(n):
+        if p[i] >= 0x80 or p[i] == 0x1B:
+            return False
+    return True
+
+
+cdef object _text_value(const uint8_t *p, uint64_t n, uint16_t vr):
+    """LO/SH/UC/LT/ST/UT/PN/AE/UR values in plain ASCII (else None: Python path)."""
+    cdef str text
+    cdef list items
+    if not _plain_ascii(p, n):
+        return None
+    text = PyUnicode_DecodeLatin1(<const char *>p, <Py_ssize_t>n, NULL)
+    if vr == _vr2(b'L', b'T') or vr == _vr2(b'S', b'T') or vr == _vr2(b'U', b'T'):
+        return text.rstrip("\x00 ")
+    if vr == _vr2(b'U', b'R'):
+        return text.rstrip()
+    if vr == _vr2(b'P', b'N'):
+        items = text.rstrip("\x00 ").split("\\")
+        if len(items) == 1:
+            return _PersonName(items[0])
+        return _MultiValue([_PersonName(x) for x in items])
+    items = text.split("\\")
+    if vr == _vr2(b'A', b'E'):
+        items = [(<str>x).strip() for x in items]
+    else:
+        items = [(<str>x).rstrip("\x00 ") for x in items]
+    return items[0] if len(items) == 1 else _MultiValue(items)
+
+
 cdef object _ds_values(list items):
     cdef list out = []
     cdef str s
@@ -499,6 +621,10 @@ cdef object _decode_fast(TokenTable t, Py_ssize_t idx, object ds):
     elif vr == _vr2(b'U', b'I'):
         items = _split_text(p, k.length)
         value = _UID(items[0]) if len(items) == 1 else _MultiValue([_UID(x) for x in items])
+    elif (vr == _vr2(b'L', b'O') or vr == _vr2(b'S', b'H') or vr == _vr2(b'P', b'N')
+          or vr == _vr2(b'L', b'T') or vr == _vr2(b'S', b'T') or vr == _vr2(b'U', b'T')
+          or vr == _vr2(b'U', b'C') or vr == _vr2(b'A', b'E') or vr == _vr2(b'U', b'R')):
+        value = _text_value(p, k.length, vr)
     else:
         return None
     if value is None:

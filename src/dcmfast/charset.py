@@ -261,8 +261,10 @@ def _decode_other_codec(value: bytes, codec: str) -> str:
 
 
 def _warn(message: str, stacklevel: int = 3) -> None:
-    """Issue a ``UserWarning`` (pydicom uses ``UserWarning`` throughout)."""
-    warnings.warn(message, UserWarning, stacklevel=stacklevel)
+    """Issue a :class:`dcmfast.DicomWarning` (a ``UserWarning``, as pydicom's)."""
+    from dcmfast.errors import DicomWarning
+
+    warnings.warn(message, DicomWarning, stacklevel=stacklevel)
 
 
 # ---------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from dcmfast.errors import DicomWarning, InvalidDicomError
 from dcmfast.sequence import Sequence
 from dcmfast.tag import BaseTag, Tag
 from dcmfast.uid import UID
-from dcmfast.valuerep import IS, DSfloat, MultiValue
+from dcmfast.valuerep import IS, DSfloat, MultiValue, PersonName
 from dcmfast.values import convert_value, empty_value
 
 __all__ = ["Dataset", "FileDataset", "FileMetaDataset"]
@@ -247,7 +247,7 @@ class Dataset:
                 try:
                     value = convert_value(VR, table.value(idx), table.little_endian, encodings, tag)
                 except InvalidDicomError as exc:
-                    raise InvalidDicomError(
+                    raise type(exc)(
                         f"element {btag} at byte {voff}: {exc}", offset=voff, tag=tag) from None
                 if tag in _LUT_DESCRIPTOR_TAGS and isinstance(value, list) and value and value[0] < 0:
                     value[0] += 65536
@@ -277,9 +277,16 @@ class Dataset:
 
         sq, known = _dictionary_arrays()
         voff = table.value_offset(idx)
+        depth = table.base_depth + table.depth_of(idx) + 1
+        if depth >= _parse.MAX_DEPTH:  # nesting through values parsed one by one
+            raise InvalidDicomError(
+                f"invalid data set: sequences nested too deeply in element "
+                f"{BaseTag(table.tag(idx))} at byte {table.offset(idx)}",
+                offset=table.offset(idx), tag=table.tag(idx))
         sub = _parse.tokenize(table.buffer, little_endian=table.little_endian,
                               implicit=bool(flags & _TF_IMPLICIT), sq_tags=sq, known_tags=known,
                               start=voff, end=voff + table.length(idx), sequence=True)
+        sub.base_depth = depth
         return self._sequence(sub, -1, False)
 
     # -- mapping access --------------------------------------------------------
@@ -676,4 +683,5 @@ class FileDataset(Dataset):
 
 
 _fast_lookup = _parse.lookup
-_parse.register_facade(DataElement, BaseTag, DSfloat, IS, UID, MultiValue, Sequence, Dataset)
+_parse.register_facade(DataElement, BaseTag, DSfloat, IS, UID, MultiValue, Sequence, Dataset,
+                       PersonName)

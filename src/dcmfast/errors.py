@@ -7,7 +7,7 @@ or ``None``).
 """
 from __future__ import annotations
 
-__all__ = ["InvalidDicomError", "DicomWarning"]
+__all__ = ["InvalidDicomError", "UnknownVRError", "DicomWarning"]
 
 
 class InvalidDicomError(ValueError):
@@ -27,6 +27,12 @@ class InvalidDicomError(ValueError):
         super().__init__(message)
         self.offset = offset
         self.tag = tag
+
+
+class UnknownVRError(InvalidDicomError, NotImplementedError):
+    """An element whose VR is not one of PS3.5 table 6.2-1 (e.g. after a lying
+    length put the next header on text). Also a NotImplementedError, which is
+    what pydicom raises here."""
 
 
 class DicomWarning(UserWarning):

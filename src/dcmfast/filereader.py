@@ -16,7 +16,7 @@ import os
 import warnings
 import zlib
 from array import array
-from typing import Any, BinaryIO
+from typing import Any
 
 from dcmfast import _parse, datadict
 from dcmfast.dataset import Dataset, FileDataset, FileMetaDataset
@@ -28,18 +28,9 @@ __all__ = ["dcmread", "read_file_meta_info"]
 _ARRAYS: tuple[array, array] | None = None
 _O_RDONLY = os.O_RDONLY | getattr(os, "O_BINARY", 0)
 
-_IMPLICIT_LE = "1.2.840.10008.1.2"
-_EXPLICIT_LE = "1.2.840.10008.1.2.1"
-_DEFLATED_LE = "1.2.840.10008.1.2.1.99"
-_EXPLICIT_BE = "1.2.840.10008.1.2.2"
-
 # a deflated data set may not expand beyond this factor of its compressed size
 # (zlib's own ceiling is ~1032:1); beyond it the data is treated as hostile
 _MAX_INFLATE_RATIO = 1100
-
-_KNOWN_VRS = frozenset(
-    "AE AS AT CS DA DS DT FL FD IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN "
-    "UR US UT UV".split())
 
 _WARNINGS = {
     _parse.W_TRUNCATED_VALUE: "the last element's value is shorter than its length (data truncated?)",
@@ -98,27 +89,6 @@ def _load(src: Any) -> tuple[Any, str | None]:
         name = getattr(src, "name", None)
         return data, name if isinstance(name, str) else None
     raise TypeError(f"dcmread() expects a path, bytes or a binary file object, not {type(src).__name__}")
-
-
-def _transfer_syntax_encoding(ts: str | None, buf: Any, pos: int) -> tuple[bool, bool, bool]:
-    """(implicit, little_endian, deflated) for the data set at ``pos``."""
-    if ts is None:  # no Transfer Syntax UID: guess from the first element, as pydicom
-        head = bytes(buf[pos:pos + 6])
-        if len(head) < 6:
-            return True, True, False
-        implicit, little = True, True
-        if head[4:6].decode("latin-1") in _KNOWN_VRS:
-            implicit = False
-            if int.from_bytes(head[0:2], "little") >= 1024:
-                little = False
-        return implicit, little, False
-    if ts == _IMPLICIT_LE:
-        return True, True, False
-    if ts == _EXPLICIT_BE:
-        return False, False, False
-    if ts == _DEFLATED_LE:
-        return False, True, True
-    return False, True, False  # explicit LE and every encapsulated syntax (PS3.5 A.4)
 
 
 def _inflate(buf: Any, pos: int) -> bytes:
@@ -183,38 +153,21 @@ def dcmread(fp: Any, *, stop_before_pixels: bool = False, specific_tags: Any = N
         the exception's ``offset``/``tag`` say where).
     """
     buf, filename = _load(fp)
-    n = len(buf)
-    if n >= 132 and buf[128:132] == b"DICM":
-        preamble: bytes | None = bytes(buf[:128])
-        pos = 132
-    elif force:
-        preamble, pos = None, 0
-    else:
-        raise InvalidDicomError(
-            "File is missing DICOM File Meta Information header or the 'DICM' prefix is "
-            "missing from the header. Use force=True to force reading.", offset=128 if n >= 132 else n)
-
-    meta, pos, ts = _read_meta(buf, pos)
     sq, known = _dictionary_arrays()
-
-    command = None
-    if buf[pos:pos + 2] == b"\x00\x00" and n - pos >= 8:
-        command = _parse.tokenize(buf, little_endian=True, implicit=True,
-                                  stop=_parse.STOP_AFTER_COMMAND, sq_tags=sq, known_tags=known,
-                                  start=pos)
-        pos = command.stop_offset
-
-    if pos >= n:
-        implicit, little, deflated = True, True, False
+    preamble, meta_table, ts, command, table, pos, implicit, little = _parse.read_part10(
+        buf, force, stop_before_pixels, sq, known, buf.__class__ is mmap.mmap)
+    if meta_table is not None:
+        if meta_table.warnings:
+            _report(meta_table, "file meta information")
+        meta = FileMetaDataset._from_tokens(meta_table, -1, None, None)
+        meta.__dict__["_read_implicit"] = False
     else:
-        implicit, little, deflated = _transfer_syntax_encoding(ts, buf, pos)
-    if deflated:
-        buf, pos = _inflate(buf, pos), 0
-
-    table = _parse.tokenize(buf, little_endian=little, implicit=implicit,
-                            stop=_parse.STOP_AT_PIXELS if stop_before_pixels else 0,
-                            sq_tags=sq, known_tags=known, start=pos,
-                            mapped=isinstance(buf, mmap.mmap))
+        meta = FileMetaDataset()
+    if table is None:  # Deflated Explicit VR Little Endian (PS3.5 A.5)
+        buf = _inflate(buf, pos)
+        table = _parse.tokenize(buf, little_endian=True, implicit=False,
+                                stop=_parse.STOP_AT_PIXELS if stop_before_pixels else 0,
+                                sq_tags=sq, known_tags=known)
     if table.warnings:
         _report(table, filename or "data set")
 

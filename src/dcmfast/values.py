@@ -14,7 +14,7 @@ import struct
 from typing import Any
 
 from dcmfast import charset
-from dcmfast.errors import InvalidDicomError
+from dcmfast.errors import InvalidDicomError, UnknownVRError
 from dcmfast.tag import BaseTag
 from dcmfast.uid import UID
 from dcmfast.valuerep import DSfloat, IS, MultiValue, PersonName, warn
@@ -147,7 +147,7 @@ def _convert_strict(vr: str, raw: bytes, little: bool, encodings: list[str]) -> 
         return _decode_default(raw).rstrip()
     if vr == "AT":
         return _convert_at(raw, little)
-    raise NotImplementedError(f"Unknown Value Representation '{vr}'")
+    raise UnknownVRError(f"unknown Value Representation {vr!r}")
 
 
 #: pydicom's retry order when a value does not fit its VR
@@ -164,7 +164,7 @@ def convert_value(vr: str, raw: bytes, little: bool, encodings: list[str] | None
     encodings = encodings or [DEFAULT_ENCODING]
     try:
         return _convert_strict(vr, raw, little, encodings)
-    except (NotImplementedError, WrongLengthError):
+    except (UnknownVRError, WrongLengthError):
         raise
     except (ValueError, TypeError, struct.error, UnicodeError):
         pass

@@ -19,20 +19,25 @@ def test_build_info_lists_compiled_tokenizer():
 
 
 def test_dcmread_uses_the_compiled_tokenizer(monkeypatch):
-    """dcmread goes through _parse.tokenize (a compiled function), not Python."""
+    """dcmread frames and tokenizes in compiled code, and the Dataset indexes its table."""
     calls = []
-    real = _parse.tokenize
+    real = _parse.read_part10
 
     def spy(*args, **kwargs):
-        calls.append(kwargs.get("start"))
-        return real(*args, **kwargs)
+        result = real(*args, **kwargs)
+        calls.append(result)
+        return result
 
     assert type(real).__name__ in ("cython_function_or_method", "builtin_function_or_method")
-    monkeypatch.setattr(_parse, "tokenize", spy)
+    monkeypatch.setattr(_parse, "read_part10", spy)
     from pydicom.data import get_testdata_file
 
-    dcmfast.dcmread(get_testdata_file("CT_small.dcm"))
-    assert len(calls) >= 2  # file meta, then the data set
+    ds = dcmfast.dcmread(get_testdata_file("CT_small.dcm"))
+    assert len(calls) == 1
+    meta_table, table = calls[0][1], calls[0][4]
+    assert type(meta_table) is _parse.TokenTable and type(table) is _parse.TokenTable
+    assert ds.__dict__["_table"] is table
+    assert _parse.__file__.endswith((".so", ".pyd"))
 
 
 def _c_files():

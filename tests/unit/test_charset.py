@@ -83,7 +83,11 @@ def _outcome(func: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Outco
             result: Outcome = ("ok", func(*args, **kwargs))
         except Exception as exc:  # noqa: BLE001 - compared with the oracle
             result = ("raised", type(exc), str(exc))
-    return result, [f"{w.category.__name__}: {w.message}" for w in caught]
+    # dcmfast warns with DicomWarning, a UserWarning subclass: compare as UserWarning
+    return result, [
+        f"{'UserWarning' if issubclass(w.category, UserWarning) else w.category.__name__}: {w.message}"
+        for w in caught
+    ]
 
 
 def _py_encodings(terms: Any) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import importlib.machinery
 import random
+import os
 import subprocess
 import sys
 import types
@@ -150,6 +151,10 @@ def test_pydicom_not_imported_at_runtime() -> None:
         "assert not bad, bad\n"
     )
     env = {"PYTHONPATH": str(Path(pkg_dir).parent), "PATH": ""}
+    # a sanitized build needs its runtime preloaded in the child too
+    for name in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS", "PYTHONMALLOC"):
+        if name in os.environ:
+            env[name] = os.environ[name]
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr
 
