@@ -25,6 +25,18 @@ except ImportError:  # pragma: no cover
     pass
 
 
+import pytest
+
+#: (files compared with pydicom, corpus files) from tests/differential/test_elements.py
+DIFFERENTIAL_COUNT = pytest.StashKey[list]()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    for compared, total in config.stash.get(DIFFERENTIAL_COUNT, []):
+        terminalreporter.write_line(
+            f"differential: compared {compared} of {total} corpus files with pydicom, element by element")
+
+
 def pytest_report_header(config):
     import dcmfast
 

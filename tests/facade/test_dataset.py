@@ -194,3 +194,28 @@ class TestReadOptions:
         raw = b"\x01\x02\x03\x04"
         ds.add_new(0x00291001, "UN", raw)
         assert ds[0x00291001].value == raw and ds[0x00291001].private_creator == "UNKNOWN CREATOR"
+
+
+class TestPydicomInterop:
+    @pytest.mark.parametrize("name", ["CT_small.dcm", "rtplan.dcm", "chrH31.dcm", "MR_small_bigendian.dcm"])
+    def test_to_pydicom_and_back(self, name):
+        from pydicom.data import get_charset_files
+
+        from tests.differential.compare import compare_datasets
+
+        path = get_testdata_file(name) or get_charset_files(name)[0]
+        ours = dcmfast.dcmread(path)
+        theirs = ours.to_pydicom()
+        assert isinstance(theirs, pydicom.Dataset)
+        assert not compare_datasets(ours, theirs)
+        back = dcmfast.from_pydicom(theirs)
+        assert not compare_datasets(back, theirs)
+
+    def test_from_pydicom_without_file_meta(self):
+        pds = pydicom.Dataset()
+        pds.PatientName = "Doe^Jane"
+        pds.ReferencedImageSequence = [pydicom.Dataset()]
+        pds.ReferencedImageSequence[0].ReferencedSOPInstanceUID = "1.2.3"
+        ours = dcmfast.from_pydicom(pds)
+        assert ours.PatientName == "Doe^Jane"
+        assert ours.ReferencedImageSequence[0].ReferencedSOPInstanceUID == "1.2.3"
