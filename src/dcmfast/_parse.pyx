@@ -558,7 +558,8 @@ cdef object _text_value(const uint8_t *p, uint64_t n, uint16_t vr):
     return items[0] if len(items) == 1 else _MultiValue(items)
 
 
-cdef object _ds_values(list items):
+cdef object _number_strings(list items, object new, object cls):
+    """DS or IS values (float/int subclasses keeping their text); None: Python path."""
     cdef list out = []
     cdef str s
     for item in items:
@@ -566,23 +567,9 @@ cdef object _ds_values(list items):
         if not s:
             return None  # empty item: pydicom's retry rules, in Python
         try:
-            v = _float_new(_DSfloat, s)
+            v = new(cls, s)
         except ValueError:
-            return None
-        v.original_string = s
-        out.append(v)
-    return out[0] if len(out) == 1 else _MultiValue(out)
-
-
-cdef object _is_values(list items):
-    cdef list out = []
-    cdef str s
-    for item in items:
-        s = (<str>item).strip()
-        try:
-            v = _int_new(_IS, s)
-        except ValueError:
-            return None
+            return None  # e.g. IS "1.0": Python's IS handles it
         v.original_string = s
         out.append(v)
     return out[0] if len(out) == 1 else _MultiValue(out)
@@ -606,9 +593,9 @@ cdef object _decode_fast(TokenTable t, Py_ssize_t idx, object ds):
         return None
     p = t.data + k.value_offset
     if vr == _vr2(b'D', b'S'):
-        value = _ds_values(_split_text(p, k.length))
+        value = _number_strings(_split_text(p, k.length), _float_new, _DSfloat)
     elif vr == _vr2(b'I', b'S'):
-        value = _is_values(_split_text(p, k.length))
+        value = _number_strings(_split_text(p, k.length), _int_new, _IS)
     elif (vr == _vr2(b'U', b'S') or vr == _vr2(b'U', b'L') or vr == _vr2(b'S', b'S')
           or vr == _vr2(b'S', b'L') or vr == _vr2(b'F', b'L') or vr == _vr2(b'F', b'D')):
         if k.tag == 0x00281101 or k.tag == 0x00281102 or k.tag == 0x00281103 or k.tag == 0x00283002:
