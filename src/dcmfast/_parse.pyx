@@ -249,20 +249,9 @@ cdef class TokenTable:
 
     def find_child(self, Py_ssize_t i, uint32_t tag):
         """Token index of the last child of i with `tag`, or -1."""
-        cdef uint32_t j, end
-        cdef Py_ssize_t found = -1
-        if i < 0:
-            j = 0
-            end = self.n
-        else:
+        if i >= 0:
             self._check(i)
-            j = <uint32_t>i + 1
-            end = self.tok[i].next
-        while j < end:
-            if self.tok[j].tag == tag:
-                found = j
-            j = self.tok[j].next
-        return found
+        return _find_child(self, i, tag)
 
 
 def tokenize(object buffer, *, bint little_endian=True, bint implicit=False,
