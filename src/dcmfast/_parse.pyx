@@ -608,10 +608,18 @@ cdef object _decode_fast(TokenTable t, Py_ssize_t idx, object ds):
     return _new_element(k.tag, _vr_name(vr), value, k.value_offset, False)
 
 
+def make_items(TokenTable t, Py_ssize_t idx, object parent):
+    """The Sequence of items of token idx (-1: a table holding a sequence body)."""
+    if idx >= 0:
+        t._check(idx)
+    return _make_items(t, idx, parent)
+
+
 cdef object _make_items(TokenTable t, Py_ssize_t idx, object parent):
-    """The items of sequence token idx as Datasets over the same table."""
-    cdef uint32_t j = <uint32_t>idx + 1
-    cdef uint32_t end = t.tok[idx].next
+    """The items of sequence token idx (-1: the table's top level) as Datasets
+    over the same table; the one place sequence items are built."""
+    cdef uint32_t j = 0 if idx < 0 else <uint32_t>idx + 1
+    cdef uint32_t end = t.n if idx < 0 else t.tok[idx].next
     cdef list items = []
     cdef dict d
     # inherited by every item as a snapshot (no reference back to the parent)
@@ -634,7 +642,7 @@ cdef object _make_items(TokenTable t, Py_ssize_t idx, object parent):
         j = t.tok[j].next
     seq = _list_new(_Sequence)
     _list_extend(seq, items)
-    seq.is_undefined_length = bool(t.tok[idx].flags & DCF_TF_UNDEFINED)
+    seq.is_undefined_length = idx >= 0 and bool(t.tok[idx].flags & DCF_TF_UNDEFINED)
     return seq
 
 

@@ -85,9 +85,8 @@ class Dataset:
 
     # -- construction from the token table ---------------------------------
     @classmethod
-    def _from_tokens(cls, table: Any, parent_tok: int, parent: "Dataset | None",
-                     parent_encoding: list[str] | None) -> "Dataset":
-        """A Dataset over the children of token ``parent_tok`` (-1: top level).
+    def _from_tokens(cls, table: Any) -> "Dataset":
+        """A top-level Dataset over ``table`` (sequence items: _parse.make_items).
 
         Items do not refer back to their parent (no reference cycle, so a tree
         is freed as soon as it is dropped); like pydicom they take a snapshot
@@ -99,18 +98,13 @@ class Dataset:
         d["_dict"] = None
         d["_decoded"] = {}
         d["_table"] = table
-        d["_tok"] = parent_tok
-        if parent is not None:
-            parent_encoding = parent._character_set
-            d["_pixel_rep"] = parent._pixel_rep_for_items()
-        else:
-            d["_pixel_rep"] = None
-        d["_parent_encoding"] = parent_encoding
+        d["_tok"] = -1
+        d["_pixel_rep"] = None
+        d["_parent_encoding"] = None
         d["_charset"] = None
         d["_read_little"] = table.little_endian
         d["_read_implicit"] = None
-        d["is_undefined_length_sequence_item"] = bool(
-            parent_tok >= 0 and table.flags(parent_tok) & _TF_UNDEFINED)
+        d["is_undefined_length_sequence_item"] = False
         return ds
 
     # -- element decoding ----------------------------------------------------
@@ -267,9 +261,9 @@ class Dataset:
         return elem
 
     def _sequence(self, table: Any, idx: int, undefined: bool) -> Sequence:
-        make = Dataset._from_tokens
-        items = [make(table, i, self, None) for i in table.child_list(idx)]
-        return Sequence._from_items(items, undefined)
+        seq = _parse.make_items(table, idx, self)
+        seq.is_undefined_length = undefined
+        return seq
 
     def _sequence_from_value(self, table: Any, idx: int, flags: int) -> Sequence:
         """Parse a defined-length value as a sequence (private SQ, UN -> SQ)."""

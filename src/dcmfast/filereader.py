@@ -114,7 +114,7 @@ def _read_meta(buf: Any, pos: int) -> tuple[FileMetaDataset, int, str | None]:
                             sq_tags=sq, known_tags=known, start=pos)
     if table.warnings:
         _report(table, "file meta information")
-    meta = FileMetaDataset._from_tokens(table, -1, None, None)
+    meta = FileMetaDataset._from_tokens(table)
     meta.__dict__["_read_implicit"] = False
     ts = None
     idx = table.find_child(-1, 0x00020010)
@@ -159,7 +159,7 @@ def dcmread(fp: Any, *, stop_before_pixels: bool = False, specific_tags: Any = N
     if meta_table is not None:
         if meta_table.warnings:
             _report(meta_table, "file meta information")
-        meta = FileMetaDataset._from_tokens(meta_table, -1, None, None)
+        meta = FileMetaDataset._from_tokens(meta_table)
         meta.__dict__["_read_implicit"] = False
     else:
         meta = FileMetaDataset()
@@ -171,7 +171,7 @@ def dcmread(fp: Any, *, stop_before_pixels: bool = False, specific_tags: Any = N
     if table.warnings:
         _report(table, filename or "data set")
 
-    ds = FileDataset._from_tokens(table, -1, None, None)
+    ds = FileDataset._from_tokens(table)
     d = ds.__dict__
     d["preamble"] = preamble
     d["file_meta"] = meta
@@ -181,7 +181,7 @@ def dcmread(fp: Any, *, stop_before_pixels: bool = False, specific_tags: Any = N
     d["is_little_endian"] = little
     d["is_implicit_VR"] = implicit
     if command is not None and len(command):
-        commands = Dataset._from_tokens(command, -1, None, None)
+        commands = Dataset._from_tokens(command)
         elems = ds._elems()
         for tag in command.children(-1):
             elems[tag] = commands[tag]
