@@ -18,7 +18,9 @@ try:
     from hypothesis import HealthCheck, settings
 
     settings.register_profile("dev", max_examples=50, deadline=None)
-    settings.register_profile("ci", max_examples=200, deadline=None,
+    # ci: reproducible (fixed examples), so a red run can be rerun and bisected;
+    # dev: random, to keep exploring. Findings become deterministic regression tests.
+    settings.register_profile("ci", max_examples=200, deadline=None, derandomize=True,
                               suppress_health_check=[HealthCheck.too_slow])
     settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 except ImportError:  # pragma: no cover

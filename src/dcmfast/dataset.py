@@ -41,6 +41,22 @@ _PIXEL_TAGS = frozenset([0x7FE00008, 0x7FE00009, 0x7FE00010])
 _CHARSET_VRS = frozenset(["SH", "LO", "ST", "LT", "UT", "UC", "PN"])
 
 
+def _charset_terms(value: Any) -> Any:
+    """Specific Character Set terms as text, whatever VR the value was read with.
+
+    pydicom reads (0008,0005) as a string regardless of its VR; a damaged VR
+    (bytes, numbers) gives terms that convert_encodings warns about and skips.
+    """
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        items = [v.strip() for v in bytes(value).decode("latin-1").split("\\")]
+        return items[0] if len(items) == 1 else items
+    if isinstance(value, (list, tuple)):
+        return [v if isinstance(v, str) else str(_charset_terms(v)) for v in value]
+    return str(value)
+
+
 def _tag_of(key: Any) -> int:
     if type(key) is int or isinstance(key, int):
         return key
@@ -139,7 +155,7 @@ class Dataset:
         if cs is None:
             elem = self._lookup(0x00080005)
             if elem is not None:
-                cs = charset.convert_encodings(elem.value)
+                cs = charset.convert_encodings(_charset_terms(elem.value))
             else:  # items inherit their parent's (a snapshot, as in pydicom)
                 cs = d["_parent_encoding"] or _DEFAULT_ENCODING
             d["_charset"] = cs
