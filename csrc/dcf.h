@@ -39,7 +39,10 @@ typedef enum {
     DCF_E_ARG = -6,        /* invalid argument from the caller */
 
     /* codecs (pixel kernels) */
-    DCF_E_OUTPUT_TOO_SMALL = -20
+    DCF_E_OUTPUT_TOO_SMALL = -20, /* caller's output buffer is smaller than needed */
+    DCF_E_SHORT_INPUT = -21,      /* encoded data holds fewer bytes than the image needs */
+    DCF_E_CORRUPT = -22,          /* encoded data contradicts itself (bad header, run past end) */
+    DCF_E_UNSUPPORTED = -23       /* a valid but unsupported parameter combination */
 } dcf_status_t;
 
 /* Where a kernel stopped and why. offset is a byte offset into the caller's

@@ -18,6 +18,9 @@ const char *dcf_status_name(int code) {
     case DCF_E_DELIMITER: return "DCF_E_DELIMITER";
     case DCF_E_ARG: return "DCF_E_ARG";
     case DCF_E_OUTPUT_TOO_SMALL: return "DCF_E_OUTPUT_TOO_SMALL";
+    case DCF_E_SHORT_INPUT: return "DCF_E_SHORT_INPUT";
+    case DCF_E_CORRUPT: return "DCF_E_CORRUPT";
+    case DCF_E_UNSUPPORTED: return "DCF_E_UNSUPPORTED";
     default: return "DCF_E_UNKNOWN";
     }
 }
@@ -33,6 +36,9 @@ const char *dcf_status_text(int code) {
     case DCF_E_DELIMITER: return "undefined length value has no sequence delimiter";
     case DCF_E_ARG: return "invalid argument";
     case DCF_E_OUTPUT_TOO_SMALL: return "output buffer too small";
+    case DCF_E_SHORT_INPUT: return "encoded data is shorter than the image it describes";
+    case DCF_E_CORRUPT: return "encoded data is corrupt";
+    case DCF_E_UNSUPPORTED: return "unsupported pixel data parameters";
     default: return "unknown error";
     }
 }

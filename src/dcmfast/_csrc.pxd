@@ -18,6 +18,9 @@ cdef extern from "dcf.h" nogil:
         DCF_E_DELIMITER
         DCF_E_ARG
         DCF_E_OUTPUT_TOO_SMALL
+        DCF_E_SHORT_INPUT
+        DCF_E_CORRUPT
+        DCF_E_UNSUPPORTED
     uint32_t DCF_NO_TAG
     const char *dcf_status_name(int code)
     const char *dcf_status_text(int code)

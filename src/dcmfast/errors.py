@@ -7,7 +7,7 @@ or ``None``).
 """
 from __future__ import annotations
 
-__all__ = ["InvalidDicomError", "UnknownVRError", "DicomWarning"]
+__all__ = ["InvalidDicomError", "UnknownVRError", "PixelDataError", "DicomWarning"]
 
 
 class InvalidDicomError(ValueError):
@@ -33,6 +33,19 @@ class UnknownVRError(InvalidDicomError, NotImplementedError):
     """An element whose VR is not one of PS3.5 table 6.2-1 (e.g. after a lying
     length put the next header on text). Also a NotImplementedError, which is
     what pydicom raises here."""
+
+
+class PixelDataError(InvalidDicomError):
+    """Pixel data that cannot be decoded as its Image Pixel module describes:
+    too few bytes for Rows x Columns x frames, a corrupt RLE segment or offset
+    table, a codestream the decoder rejects. ``.frame`` is the frame index
+    (``None`` when not frame-specific); ``.offset`` is a byte offset into the
+    frame's encoded bytes where the kernel stopped, when known."""
+
+    def __init__(self, message: str, offset: int | None = None, tag: int | None = 0x7FE00010,
+                 frame: int | None = None):
+        super().__init__(message, offset=offset, tag=tag)
+        self.frame = frame
 
 
 class DicomWarning(UserWarning):
