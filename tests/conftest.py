@@ -31,12 +31,20 @@ import pytest
 
 #: (files compared with pydicom, corpus files) from tests/differential/test_elements.py
 DIFFERENTIAL_COUNT = pytest.StashKey[list]()
+#: per-outcome counts from tests/differential/test_pixels.py
+PIXEL_COUNT = pytest.StashKey[list]()
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     for compared, total in config.stash.get(DIFFERENTIAL_COUNT, []):
         terminalreporter.write_line(
             f"differential: compared {compared} of {total} corpus files with pydicom, element by element")
+    for r in config.stash.get(PIXEL_COUNT, []):
+        terminalreporter.write_line(
+            f"differential pixels: of {r['total']} corpus files, {r['identical']} decode identically "
+            f"to pydicom, {r['within1']} lossy within 1 of pydicom's default decoder (identical to "
+            f"pydicom with the same plugin), {r['pydicom_fails']} pydicom cannot decode, "
+            f"{r['no_pixels']} have no pixels")
 
 
 def pytest_report_header(config):

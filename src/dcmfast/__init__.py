@@ -19,7 +19,7 @@ except ImportError as exc:  # pragma: no cover - a source tree without a build
 
 from dcmfast.dataelem import DataElement
 from dcmfast.dataset import Dataset, FileDataset, FileMetaDataset
-from dcmfast.errors import DicomWarning, InvalidDicomError
+from dcmfast.errors import DicomWarning, InvalidDicomError, PixelDataError
 from dcmfast.filereader import dcmread, read_file_meta_info
 from dcmfast.sequence import Sequence
 from dcmfast.tag import BaseTag, Tag
@@ -28,8 +28,24 @@ from dcmfast.uid import UID
 __all__ = [
     "__version__", "dcmread", "dcmwrite", "read_file_meta_info", "Dataset", "FileDataset",
     "FileMetaDataset", "DataElement", "Sequence", "Tag", "BaseTag", "UID", "InvalidDicomError",
-    "DicomWarning", "build_info", "from_pydicom",
+    "DicomWarning", "PixelDataError", "build_info", "from_pydicom", "pixel_array", "iter_frames",
 ]
+
+
+def pixel_array(src, *, index=None, as_rgb=True, rescale=False, voi=False, threads=None,
+                out=None, view=False):
+    """Decode pixel data to a numpy array; see :func:`dcmfast.pixels.pixel_array`."""
+    from dcmfast.pixels import pixel_array as _pixel_array
+
+    return _pixel_array(src, index=index, as_rgb=as_rgb, rescale=rescale, voi=voi,
+                        threads=threads, out=out, view=view)
+
+
+def iter_frames(src, *, as_rgb=True):
+    """Yield decoded frames one at a time; see :func:`dcmfast.pixels.iter_frames`."""
+    from dcmfast.pixels import iter_frames as _iter_frames
+
+    return _iter_frames(src, as_rgb=as_rgb)
 
 
 def dcmwrite(filename, dataset, *, transfer_syntax=None, **kwargs):

@@ -313,6 +313,10 @@ class Dataset:
                 elem = _fast_lookup(self, tag)
             if elem is not None:
                 return elem._value
+        if tag is None:
+            # a property (pixel_array) that raised AttributeError lands here:
+            # run it again so its own error, not a generic one, reaches the caller
+            return object.__getattribute__(self, name)
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __getitem__(self, key: Any) -> Any:
@@ -617,6 +621,7 @@ class Dataset:
                     item.__getstate__()
         state = dict(self.__dict__)
         state["_table"] = None
+        state.pop("_pixel_cache", None)
         return state
 
     def __setstate__(self, state: dict) -> None:
@@ -649,6 +654,62 @@ class Dataset:
 
     def __repr__(self) -> str:
         return self._pretty_str()
+
+    # -- pixel data ---------------------------------------------------------------
+    def _pixel_key(self) -> tuple:
+        """What the decoded array depends on: the pixel element's identity and
+        the Image Pixel module values (like pydicom's cache check)."""
+        d = self.__dict__
+        entry: Any = None
+        for tag in (0x7FE00010, 0x7FE00008, 0x7FE00009):
+            elems = d.get("_dict")
+            if elems is not None:
+                entry = elems.get(tag)
+            else:
+                entry = d["_decoded"].get(tag)
+                if entry is None and d["_table"] is not None:
+                    found = d["_table"].find_child(d["_tok"], tag)
+                    entry = found if found is not None and found >= 0 else None
+            if entry is not None:
+                break
+        ident = entry if entry.__class__ is int else id(getattr(entry, "_value", entry))
+        meta = d.get("file_meta")
+        ts = meta.get("TransferSyntaxUID") if meta is not None else None
+        get = self.get
+        return (ident, ts, get("Rows"), get("Columns"), get("SamplesPerPixel"),
+                get("BitsAllocated"), get("BitsStored"), get("HighBit"),
+                get("PixelRepresentation"), get("PhotometricInterpretation"),
+                get("PlanarConfiguration"), get("NumberOfFrames"))
+
+    @property
+    def pixel_array(self) -> Any:
+        """The decoded pixels as a numpy array: pydicom 3's shape, dtype and values.
+
+        The array is cached until the pixel data or the Image Pixel module
+        changes; see :func:`dcmfast.pixel_array` for options (frames, threads,
+        LUTs, zero-copy views).
+        """
+        from dcmfast import pixels
+
+        key = self._pixel_key()
+        cached = self.__dict__.get("_pixel_cache")
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        arr = pixels.decode(self)
+        self.__dict__["_pixel_cache"] = (key, arr)
+        return arr
+
+    def frame(self, index: int, *, as_rgb: bool = True) -> Any:
+        """Frame ``index`` (0-based), decoded without touching the others."""
+        from dcmfast import pixels
+
+        return pixels.decode(self, index=index, as_rgb=as_rgb)
+
+    def iter_frames(self, *, as_rgb: bool = True) -> Iterator[Any]:
+        """Yield the frames one at a time, each decoded when reached."""
+        from dcmfast import pixels
+
+        return pixels.iter_frames(self, as_rgb=as_rgb)
 
     # -- writing and interop -----------------------------------------------------
     def save_as(self, filename: Any, *, transfer_syntax: Any = None, **kwargs: Any) -> None:

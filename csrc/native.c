@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * native.c - natively encoded pixel data to machine-order sample arrays.
+ *
+ * Implements: PS3.5 section 8.1.1 (Bits Allocated / Bits Stored / High Bit;
+ * bit-packed cells for Bits Allocated 1, least significant bit first),
+ * PS3.5 section 8.2 and 7.3 (byte order of OB/OW/OL/OV/OF/OD words under
+ * little and big endian transfer syntaxes, including 8-bit samples in OW under
+ * Explicit VR Big Endian), PS3.3 C.7.6.3.1.3 (Planar Configuration).
+ *
+ * The unused bits of a cell (outside HighBit-BitsStored+1..HighBit) are
+ * masked off and, for Pixel Representation 1, the stored value is
+ * sign-extended; PS3.5 8.1.1 says their content cannot be relied on.
+ */
+#include <string.h>
+
+#include "dcf_bytes.h"
+#include "native.h"
+
+static int fail(dcf_error_t *err, int code, uint64_t offset) {
+    if (err) {
+        err->code = code;
+        err->tag = DCF_NO_TAG;
+        err->offset = offset;
+    }
+    return code;
+}
+
+uint64_t dcf_native_source_units(const dcf_native_t *d) {
+    if (!d || d->samples < 1 || d->samples > 4) return 0;
+    if (d->pixels > (UINT64_MAX / 64u) / d->samples) return 0;
+    uint64_t n = d->pixels * d->samples;
+    switch (d->bits_allocated) {
+    case 1: return n;
+    case 8: case 16: case 32: case 64: return n * (d->bits_allocated / 8u);
+    default: return 0;
+    }
+}
+
+static uint64_t load_word(const uint8_t *p, unsigned size, int big) {
+    uint64_t v = 0;
+    unsigned i;
+    if (big) {
+        for (i = 0; i < size; i++) v = (v << 8) | p[i];
+    } else {
+        for (i = size; i-- > 0;) v = (v << 8) | p[i];
+    }
+    return v;
+}
+
+static void store_word(uint8_t *p, uint64_t v, unsigned size) {
+    /* machine order: the Cython layer checks the host is little endian */
+    unsigned i;
+    for (i = 0; i < size; i++) {
+        p[i] = (uint8_t)(v & 0xFFu);
+        v >>= 8;
+    }
+}
+
+/* Fast paths for the common 16-bit cases (contiguous, interleaved). */
+static void unpack16(const uint8_t *s, uint16_t *o, uint64_t n, int big, int correct, unsigned shift,
+                     unsigned bits, int is_signed) {
+    uint64_t i;
+    const unsigned up = 16u - bits;
+    const uint16_t mask = (uint16_t)(bits >= 16 ? 0xFFFFu : ((1u << bits) - 1u));
+    if (!big && !correct) {
+        memcpy(o, s, (size_t)n * 2u);
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        uint16_t v = big ? (uint16_t)((unsigned)s[2 * i] << 8 | s[2 * i + 1])
+                         : (uint16_t)((unsigned)s[2 * i + 1] << 8 | s[2 * i]);
+        if (correct) {
+            v = (uint16_t)(v >> shift);
+            if (is_signed)
+                v = (uint16_t)(int16_t)((int16_t)(uint16_t)(v << up) >> up);
+            else
+                v = (uint16_t)(v & mask);
+        }
+        o[i] = v;
+    }
+}
+
+static void unpack_bits(const uint8_t *src, uint64_t startbit, uint64_t n, uint8_t *dst) {
+    uint64_t i = 0, bit = startbit;
+    /* leading bits up to a byte boundary */
+    while (i < n && (bit & 7u)) {
+        dst[i++] = (uint8_t)((src[bit >> 3] >> (bit & 7u)) & 1u);
+        bit++;
+    }
+    /* whole bytes */
+    while (i + 8 <= n) {
+        const unsigned b = src[bit >> 3];
+        dst[i] = (uint8_t)(b & 1u);
+        dst[i + 1] = (uint8_t)((b >> 1) & 1u);
+        dst[i + 2] = (uint8_t)((b >> 2) & 1u);
+        dst[i + 3] = (uint8_t)((b >> 3) & 1u);
+        dst[i + 4] = (uint8_t)((b >> 4) & 1u);
+        dst[i + 5] = (uint8_t)((b >> 5) & 1u);
+        dst[i + 6] = (uint8_t)((b >> 6) & 1u);
+        dst[i + 7] = (uint8_t)((b >> 7) & 1u);
+        i += 8;
+        bit += 8;
+    }
+    while (i < n) {
+        dst[i++] = (uint8_t)((src[bit >> 3] >> (bit & 7u)) & 1u);
+        bit++;
+    }
+}
+
+int dcf_native_unpack(const uint8_t *src, size_t srclen, uint64_t start, const dcf_native_t *d,
+                      uint8_t *dst, size_t dstlen, dcf_error_t *err) {
+    const uint64_t units = dcf_native_source_units(d);
+    if (!src || !dst || units == 0) return d && d->pixels == 0 ? DCF_OK : fail(err, DCF_E_ARG, 0);
+    const unsigned ba = d->bits_allocated;
+    const unsigned size = ba >= 8 ? ba / 8u : 1u;
+    const uint64_t nsamp = d->pixels * d->samples;
+
+    if (dstlen != nsamp * size) return fail(err, DCF_E_OUTPUT_TOO_SMALL, 0);
+    if (ba == 1) {
+        if (d->samples != 1 || d->swap_ow8) return fail(err, DCF_E_UNSUPPORTED, 0);
+        /* need bits [start, start + units) */
+        if (start > (uint64_t)srclen * 8u || units > (uint64_t)srclen * 8u - start)
+            return fail(err, DCF_E_SHORT_INPUT, srclen);
+        unpack_bits(src, start, units, dst);
+        return DCF_OK;
+    }
+    if (start > srclen || units > srclen - start) return fail(err, DCF_E_SHORT_INPUT, srclen);
+    if (d->swap_ow8) {
+        /* the pair-swapped byte of the last wanted byte may be one past the end
+         * when the value has odd length (PS3.5 7.3: padded to even length) */
+        if (ba != 8) return fail(err, DCF_E_UNSUPPORTED, 0);
+        if (((start + units - 1u) ^ 1u) >= srclen && units) return fail(err, DCF_E_SHORT_INPUT, srclen);
+    }
+
+    int correct = 0;
+    unsigned shift = 0, bits = ba;
+    if (d->correct_bits && !d->is_float) {
+        if (d->bits_stored < 1 || d->bits_stored > ba || d->high_bit >= ba ||
+            d->high_bit + 1u < d->bits_stored)
+            return fail(err, DCF_E_ARG, 0);
+        bits = d->bits_stored;
+        shift = d->high_bit + 1u - d->bits_stored;
+        correct = bits < ba || shift != 0;
+    }
+    if (d->is_float && ba != 32 && ba != 64) return fail(err, DCF_E_ARG, 0);
+
+    const uint8_t *s = src + start;
+    const int big = d->big_endian && ba > 8;
+    const unsigned spp = d->samples;
+
+    if (!d->planar || spp == 1) {
+        if (ba == 16) {
+            /* dst is writable memory from numpy: 2-byte aligned by construction */
+            unpack16(s, (uint16_t *)(void *)dst, nsamp, big, correct, shift, bits, (int)d->is_signed);
+            return DCF_OK;
+        }
+        if (ba == 8 && !d->swap_ow8 && !correct) {
+            memcpy(dst, s, (size_t)nsamp);
+            return DCF_OK;
+        }
+        if (!big && !correct && !d->swap_ow8) {
+            memcpy(dst, s, (size_t)(nsamp * size));
+            return DCF_OK;
+        }
+    }
+
+    /* general path: any size, byte order, planar layout, correction */
+    const uint64_t plane = d->frame_pixels ? d->frame_pixels : d->pixels;
+    if (d->planar && spp > 1 && (plane == 0 || d->pixels % plane != 0)) return fail(err, DCF_E_ARG, 0);
+    const uint64_t mask = bits >= 64 ? UINT64_MAX : ((UINT64_C(1) << bits) - 1u);
+    const uint64_t sign = UINT64_C(1) << (bits - 1u);
+    uint64_t i;
+    for (i = 0; i < nsamp; i++) {
+        uint64_t srcidx;
+        if (d->planar && spp > 1) {
+            const uint64_t pix = i / spp, smp = i % spp;
+            const uint64_t frame = pix / plane, inframe = pix % plane;
+            srcidx = (frame * spp + smp) * plane + inframe;
+        } else {
+            srcidx = i;
+        }
+        uint64_t v;
+        if (d->swap_ow8) {
+            v = src[(start + srcidx) ^ 1u];
+        } else {
+            v = load_word(s + srcidx * size, size, big);
+        }
+        if (correct) {
+            v = (v >> shift) & mask;
+            if (d->is_signed && (v & sign)) v |= ~mask;
+        }
+        store_word(dst + i * size, v, size);
+    }
+    return DCF_OK;
+}
