@@ -394,8 +394,24 @@ class Dataset:
         except (KeyError, ValueError, TypeError, OverflowError):
             return False
         if self.__dict__["_dict"] is None:
-            return self._lookup(tag) is not None
+            return self._entry(tag) is not None
         return tag in self.__dict__["_dict"]
+
+    def _entry(self, tag: int) -> Any:
+        """The element for ``tag`` as held: a DataElement, the index of its
+        not yet decoded token, or None. Decodes nothing, builds no index."""
+        d = self.__dict__
+        elems = d["_dict"]
+        if elems is not None:
+            return elems.get(tag)
+        elem = d["_decoded"].get(tag)
+        if elem is not None:
+            return elem
+        table = d["_table"]
+        if table is None:
+            return None
+        found = table.find_child(d["_tok"], tag)
+        return found if found is not None and found >= 0 else None
 
     def __len__(self) -> int:
         return len(self._elems())
@@ -662,14 +678,7 @@ class Dataset:
         d = self.__dict__
         entry: Any = None
         for tag in (0x7FE00010, 0x7FE00008, 0x7FE00009):
-            elems = d.get("_dict")
-            if elems is not None:
-                entry = elems.get(tag)
-            else:
-                entry = d["_decoded"].get(tag)
-                if entry is None and d["_table"] is not None:
-                    found = d["_table"].find_child(d["_tok"], tag)
-                    entry = found if found is not None and found >= 0 else None
+            entry = self._entry(tag)
             if entry is not None:
                 break
         ident = entry if entry.__class__ is int else id(getattr(entry, "_value", entry))

@@ -63,9 +63,8 @@ _PIXEL_KEYWORDS = {
 }
 _YBR = ("YBR_FULL", "YBR_FULL_422")
 
-# the largest decoded array we agree to allocate without the bytes to back it
-# (validated metadata times frames; native data is checked against its bytes)
-_MAX_ENCAPSULATED_OUTPUT = 1 << 40
+# PS3.5 G.3.1: a replicate run is 2 bytes for at most 128 output bytes
+_RLE_MAX_RATIO = 64
 
 
 def _first(value: Any, default: Any = None) -> Any:
@@ -216,24 +215,11 @@ def _original_encoding(ds: Any) -> tuple[Any, Any]:
 def _raw_value(ds: Any, tag: int) -> tuple[Any, str | None]:
     """(buffer, VR) of the pixel element: a zero-copy view of the file when the
     element was never decoded, else its value."""
-    d = ds.__dict__
-    table = d.get("_table")
-    if table is not None:
-        elems = d.get("_dict")
-        idx = None
-        if elems is not None:
-            entry = elems.get(tag)
-            if entry.__class__ is int:
-                idx = entry
-        elif tag not in d["_decoded"]:
-            found = table.find_child(d["_tok"], tag)
-            if found is not None and found >= 0:
-                idx = found
-        if idx is not None:
-            _, vr, flags, _voff, _length = table.info(idx)
-            if not (flags & _FRAGMENTS_OR_SEARCHED):
-                return table.view_of(idx), vr
-            return table.view_of(idx), "OB"
+    entry = ds._entry(tag) if hasattr(ds, "_entry") else None
+    if entry.__class__ is int:
+        table = ds.__dict__["_table"]
+        _, vr, flags, _voff, _length = table.info(entry)
+        return table.view_of(entry), ("OB" if flags & _FRAGMENTS_OR_SEARCHED else vr)
     elem = ds[tag]
     value = elem.value
     if value is None:
@@ -418,6 +404,67 @@ def _j2k_params(src: bytes) -> dict:
     return {"precision": (ssiz & 0x7F) + 1, "is_signed": bool(ssiz & 0x80)}
 
 
+def _check_plausible(info: PixelInfo, frags: list[memoryview], index: int) -> None:
+    """Refuse, before allocating the output, a frame whose encoded bytes cannot
+    hold Rows x Columns: an RLE frame too short for its size even if every
+    byte pair were a maximal run, a JPEG / JPEG 2000 codestream whose own
+    dimensions differ from Rows and Columns."""
+    ts = info.transfer_syntax
+    size = sum(len(f) for f in frags)
+    if ts == _RLE:
+        per_segment = info.frame_pixels
+        if per_segment > _RLE_MAX_RATIO * size + 128:
+            raise PixelDataError(
+                f"frame {index}: {size} bytes of RLE data cannot hold {info.rows} x "
+                f"{info.columns} pixels (PS3.5 G.3.1)", frame=index)
+        return
+    if not frags or ts not in _LIBJPEG and ts not in _OPENJPEG:
+        return
+    head = bytes(frags[0][:4096])
+    dims = _j2k_dims(head) if ts in _OPENJPEG else _jpeg_dims(head)
+    if dims is None:
+        return
+    rows, cols = dims
+    if (rows and rows != info.rows) or cols != info.columns:
+        raise PixelDataError(
+            f"frame {index}: the codestream is {cols} x {rows} pixels but Columns x Rows is "
+            f"{info.columns} x {info.rows}", frame=index)
+
+
+def _jpeg_dims(src: bytes) -> tuple[int, int] | None:
+    """(lines, samples per line) of a JPEG / JPEG-LS SOF segment (lines may be 0: DNL)."""
+    n = len(src)
+    if n < 4 or src[:2] != b"\xff\xd8":
+        return None
+    pos = 2
+    while pos + 4 <= n:
+        if src[pos] != 0xFF:
+            return None
+        marker = src[pos + 1]
+        if marker == 0xFF:
+            pos += 1
+            continue
+        length = src[pos + 2] << 8 | src[pos + 3]
+        if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD,
+                      0xCE, 0xCF, 0xF7):
+            if pos + 9 > n:
+                return None
+            return (src[pos + 5] << 8 | src[pos + 6], src[pos + 7] << 8 | src[pos + 8])
+        if marker == 0xDA:
+            return None
+        pos += 2 + length
+    return None
+
+
+def _j2k_dims(src: bytes) -> tuple[int, int] | None:
+    """(height, width) of the image area from a J2K SIZ segment (ISO 15444-1 A.5.1)."""
+    i = src.find(b"\xff\x4f\xff\x51")
+    if i < 0 or i + 24 > len(src):
+        return None
+    xsiz, ysiz, xo, yo = struct.unpack_from(">LLLL", src, i + 8)
+    return (ysiz - yo, xsiz - xo)
+
+
 # -- decoding --------------------------------------------------------------------
 
 class _Plan:
@@ -440,9 +487,8 @@ class _Plan:
             if len(self.fragments) > info.frames and self.frames > 1 and \
                     info.transfer_syntax in _LIBJPEG:
                 pass  # pydicom may add excess JPEG frames; keep NumberOfFrames
-            nbytes = info.frame_pixels * info.samples * info.dtype.itemsize * info.frames
-            if nbytes > _MAX_ENCAPSULATED_OUTPUT:
-                raise PixelDataError(f"the decoded pixel data would need {nbytes} bytes")
+            for i in range(info.frames):
+                _check_plausible(info, self.fragments[i], i)
         else:
             self._check_native_length()
 
