@@ -149,6 +149,15 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return demo(sys.stdout)
 
 
+def _cmd_convert(args: argparse.Namespace) -> int:
+    from dcmfast.convert import convert_files
+
+    summary = convert_files(args.sources, args.output, args.to, workers=args.workers,
+                            overwrite=args.overwrite, progress=not args.quiet)
+    summary.report(sys.stdout)
+    return 1 if summary.failed else 0
+
+
 def main(argv: Iterable[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dcmfast", description="The fastest DICOM toolkit for Python.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -158,6 +167,17 @@ def main(argv: Iterable[str] | None = None) -> int:
     p.add_argument("--stop-before-pixels", action="store_true", help="do not read Pixel Data")
     p.add_argument("-f", "--force", action="store_true", help="read files without the DICM preamble")
     p.set_defaults(func=_cmd_dump)
+
+    p = sub.add_parser("convert", help="convert the pixel encoding of DICOM files and folders")
+    p.add_argument("sources", nargs="+", help="DICOM files or folders (searched recursively)")
+    p.add_argument("-o", "--output", required=True, help="output folder (relative paths kept)")
+    p.add_argument("--to", required=True, choices=["explicit", "rle", "j2k"],
+                   help="explicit: decompress to Explicit VR Little Endian; rle: RLE Lossless; "
+                        "j2k: JPEG 2000 Lossless")
+    p.add_argument("-j", "--workers", type=int, default=None, help="worker processes (default: CPUs)")
+    p.add_argument("--overwrite", action="store_true", help="replace outputs that already exist")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_convert)
 
     p = sub.add_parser("demo", help="read the sample files shipped with dcmfast and time it")
     p.set_defaults(func=_cmd_demo)
