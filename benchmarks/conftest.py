@@ -70,7 +70,9 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
 def bench_data() -> dict[str, Path]:
     """Paths of the generated data files (generated on first use, cached).
 
-    Keys: ``ct_slice``, ``seg_defined``, ``seg_undefined``.
+    Keys: the data file stems of ``gen_data.DATA_FILES`` (``ct_slice``,
+    ``seg_defined``, ``seg_undefined``, ``ct_slice_be``, ..., ``us_clip_rle``,
+    ``ct_multiframe_jpegll``; see ``gen_data.py``).
     """
     return gen_data.ensure_data()
 
