@@ -1,6 +1,8 @@
 """Deterministic generator for the dcmfast benchmark data set.
 
-Writes three DICOM files (Explicit VR Little Endian) into a cache folder:
+Writes these DICOM files into a cache folder (keys of :func:`ensure_data`
+are the file names without ``.dcm``).  Header / parsing benchmarks
+(``bench_read.py``), all Explicit VR Little Endian:
 
 ``ct_slice.dcm``
     A 512x512 signed 16-bit CT slice (~0.5 MB) with ~140 realistic header
@@ -22,6 +24,49 @@ Writes three DICOM files (Explicit VR Little Endian) into a cache folder:
     ``seg_undefined.dcm`` uses undefined lengths with delimitation items
     everywhere (as DCMTK-based writers do, cf. pydicom issue #1728).
 
+Pixel benchmarks (``bench_pixels.py``); the 1-bit segmentation case uses
+``seg_defined.dcm`` above (BitsAllocated 1, 12,000 byte-aligned 512x512
+frames packed contiguously: 393 MB in, 3.1 GB of uint8 out):
+
+``ct_slice_be.dcm``
+    ``ct_slice.dcm`` in Explicit VR Big Endian (same header, same pixel
+    values, byte-swapped PixelData).
+``ct_slice_rle.dcm``
+    ``ct_slice.dcm`` in RLE Lossless (one fragment, basic offset table).
+``ct_slice_bs12.dcm``
+    The CT slice as BitsAllocated 16 / BitsStored 12 / HighBit 11 /
+    PixelRepresentation 1, stored values in HU (RescaleIntercept 0), with
+    seeded random garbage in the 4 unused high bits of every pixel: the
+    correct value is the sign-extended low 12 bits
+    (:func:`ct_bs12_pixels`).
+``us_clip_rgb.dcm`` / ``us_clip_ybr_full.dcm`` / ``us_clip_ybr_full_422.dcm``
+    An Ultrasound Multi-frame Image (cine loop) of 60 frames of 600x800,
+    SamplesPerPixel 3, BitsAllocated 8, PlanarConfiguration 0, native:
+    RGB (86.4 MB), YBR_FULL (86.4 MB, PS3.3 C.7.6.3.1.2 equations) and
+    YBR_FULL_422 (57.6 MB: ``Y1 Y2 Cb Cr`` per pair of pixels, chroma of
+    the pair averaged).  Image-like content (:func:`us_clip_rgb`): a speckled
+    sector scan with a pulsating cavity, a colour-Doppler box, a grey bar,
+    text blocks and a scrolling ECG trace.
+``us_clip_rle.dcm``
+    The RGB clip in RLE Lossless (one fragment per frame, basic offset table).
+``ct_multiframe.dcm``
+    Enhanced CT Image, 20 frames of 512x512 signed 16-bit (CT-like phantom
+    varying along z, :func:`ct_volume`), native; the input of the two below.
+``ct_multiframe_j2k.dcm``
+    The same in JPEG 2000 Lossless (1.2.840.10008.1.2.4.90), encoded by
+    pylibjpeg-openjpeg through pydicom's ``Dataset.compress``.
+``ct_multiframe_jpegll.dcm``
+    The same in JPEG Lossless SV1 (Process 14 SV1, 1.2.840.10008.1.2.4.70),
+    encoded by DCMTK ``dcmcjpeg +e1 +un`` (skipped with a note when
+    ``dcmcjpeg`` is not on PATH).
+
+Every encapsulated file has one fragment per frame and a basic offset table.
+The pixel files add ~290 MB and ~12 s of generation (2 cores) to the ~800 MB
+and ~45 s of the SEG files; the ground truth of every pixel file is available
+from this module (:func:`ct_pixels`, :func:`ct_bs12_pixels`,
+:func:`us_clip_rgb`, :func:`ybr_full_from_rgb`, :func:`ct_volume`,
+:func:`seg_frame_pixels`, :func:`seg_total_ones`).
+
 Everything is deterministic: fixed seeds, UIDs derived from fixed names
 (``2.25.<hash>``), no timestamps, fixed implementation UID/version in the
 file meta, so every run produces the same bytes.  A file that already exists
@@ -39,9 +84,12 @@ environment variable ``DCMFAST_BENCH_DATA`` (the ``--out`` option wins).
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import os
+import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -51,33 +99,75 @@ import numpy as np
 from pydicom import dcmwrite
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
-from pydicom.uid import ExplicitVRLittleEndian
+from pydicom.uid import (
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    JPEG2000Lossless,
+    RLELossless,
+)
 
 __all__ = [
+    "CLIP_EXPECTED",
     "CT_EXPECTED",
     "DATA_FILES",
+    "MF_EXPECTED",
     "SEG_EXPECTED",
+    "ct_bs12_pixels",
+    "ct_pixels",
+    "ct_volume",
     "data_dir",
     "ensure_data",
     "generate",
+    "seg_frame_pixels",
     "seg_frame_position",
+    "seg_total_ones",
+    "us_clip_rgb",
+    "ybr_full_from_rgb",
 ]
 
 #: Bump whenever the generated content changes on purpose; it invalidates
 #: the manifest so cached files are regenerated.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 #: Names of the generated files (keys of :func:`ensure_data`'s result are
-#: these names without the ``.dcm`` suffix).
-DATA_FILES = ("ct_slice.dcm", "seg_defined.dcm", "seg_undefined.dcm")
+#: these names without the ``.dcm`` suffix), in generation order
+#: (``ct_multiframe`` before the two files encoded from it).
+DATA_FILES = (
+    "ct_slice.dcm",
+    "seg_defined.dcm",
+    "seg_undefined.dcm",
+    "ct_slice_be.dcm",
+    "ct_slice_rle.dcm",
+    "ct_slice_bs12.dcm",
+    "us_clip_rgb.dcm",
+    "us_clip_ybr_full.dcm",
+    "us_clip_ybr_full_422.dcm",
+    "us_clip_rle.dcm",
+    "ct_multiframe.dcm",
+    "ct_multiframe_j2k.dcm",
+    "ct_multiframe_jpegll.dcm",
+)
 
-#: SHA-256 of each file as produced with pydicom 3.0.2 / numpy 2.x.  Used
+#: SHA-256 of each file as produced with pydicom 3.0.2 / numpy 2.x (and the
+#: encoders noted below).  Used
 #: to validate a cached file without a manifest and to detect a
 #: non-deterministic (or pydicom-version-dependent) output after generation.
 EXPECTED_SHA256: dict[str, str] = {
     "ct_slice.dcm": "53c32c1c615bf8af7a1bc17dfc730b96a4009d6dea6f184efd1615a1aeb62300",
     "seg_defined.dcm": "af67b614f8ead30a72ed73180d129dc4f9d2f269db3442ce71a70d63e2e52874",
     "seg_undefined.dcm": "7b98ac398ed79d75cd2c1d9f8ae050e2e60464cd4015e82b0729ecfa4f3bc325",
+    "ct_slice_be.dcm": "cc426ba02806db047b554ac27e0aa27299a3dd614cb9be204ef7d36659030173",
+    # RLE: pylibjpeg-rle 2.2.0; JPEG 2000: pylibjpeg-openjpeg 2.6.0 (openjpeg 2.5)
+    "ct_slice_rle.dcm": "95b29aa011e7079294c4643404c28b571ff9196cadffc64365e379e7b689396f",
+    "ct_slice_bs12.dcm": "5d8a48f8a7dcaa1364cc783c251cbeb103faab078a58f3333731e133e7d34be2",
+    "us_clip_rgb.dcm": "cdd6eda35bae96e924bcc3e3cad7999820388695d5926191e86c6a17e2115803",
+    "us_clip_ybr_full.dcm": "00bce925c301012e05d2d5c69afe56748248fe7d6916611ba65ce766a42fe31f",
+    "us_clip_ybr_full_422.dcm": "4e7c08d2216674d377f89c9fae90955daf04d68b34d86f35829ffbbda85b2505",
+    "us_clip_rle.dcm": "12c114a212ed64ce94f2c5c85e56c93cc870e84ec4c20fabad653d43bfd5e94c",
+    "ct_multiframe.dcm": "b22f8a08a6e047770d7e95250059074df9c573a52cd89cfcfc09035682932827",
+    "ct_multiframe_j2k.dcm": "89c28b050d299ad7fd02283593fe4716ed87f8711a93d9613d68993953cc4850",
+    # DCMTK 3.6.7 dcmcjpeg (its implementation UID / version name are in the meta)
+    "ct_multiframe_jpegll.dcm": "3d7260c8b697ae37fb75365741bc328ba2b387dd13303acf192e5b281dd570d6",
 }
 
 MANIFEST = "manifest.json"
@@ -89,7 +179,20 @@ _IMPL_CLASS_UID = "2.25.253474598212327356318411233120950406731"
 _IMPL_VERSION = "DCMFAST_BENCH_1"
 
 _CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
+_ENHANCED_CT_STORAGE = "1.2.840.10008.5.1.4.1.1.2.1"
+_US_MULTIFRAME_STORAGE = "1.2.840.10008.5.1.4.1.1.3.1"
 _SEG_STORAGE = "1.2.840.10008.5.1.4.1.1.66.4"
+
+# --- Ultrasound clip geometry ----------------------------------------------
+CLIP_FRAMES = 60
+CLIP_ROWS = 600
+CLIP_COLS = 800
+
+# --- Multi-frame CT geometry -----------------------------------------------
+MF_FRAMES = 20
+MF_ROWS = MF_COLS = 512
+_MF_Z0 = -150.0
+_MF_SPACING = 2.5
 
 # --- Segmentation geometry -------------------------------------------------
 SEG_SEGMENTS = 24
@@ -146,6 +249,28 @@ SEG_EXPECTED = {
     "FirstImagePositionPatient": [float(v) for v in seg_frame_position(0)],
     # Sum of all z coordinates: a cheap checksum of the full position list.
     "SumZ": sum(float(seg_frame_position(i)[2]) for i in range(SEG_FRAMES)),
+    # Number of 1 pixels in all 12,000 frames (= seg_total_ones()), a cheap
+    # checksum of the 3.1 GB unpacked array.
+    "Ones": 5_595_488,
+}
+
+#: Known values of the ultrasound clips (``us_clip_*.dcm``).
+CLIP_EXPECTED = {
+    "NumberOfFrames": CLIP_FRAMES,
+    "Rows": CLIP_ROWS,
+    "Columns": CLIP_COLS,
+    "SamplesPerPixel": 3,
+    "Shape": (CLIP_FRAMES, CLIP_ROWS, CLIP_COLS, 3),
+    "SOPInstanceUID": _uid("us/instance"),
+}
+
+#: Known values of the multi-frame CT (``ct_multiframe*.dcm``).
+MF_EXPECTED = {
+    "NumberOfFrames": MF_FRAMES,
+    "Rows": MF_ROWS,
+    "Columns": MF_COLS,
+    "Shape": (MF_FRAMES, MF_ROWS, MF_COLS),
+    "SOPInstanceUID": _uid("ct-mf/instance"),
 }
 
 
@@ -606,6 +731,525 @@ def write_seg(path: Path, undefined: bool, header: Dataset | None = None) -> Non
 
 
 # ---------------------------------------------------------------------------
+# Ground truth for the pixel benchmarks
+# ---------------------------------------------------------------------------
+def ct_pixels() -> np.ndarray:
+    """Stored values (int16, 512x512) of ``ct_slice``, ``ct_slice_be`` and
+    ``ct_slice_rle``."""
+    return _ct_pixels()
+
+
+def _ct_bs12_words() -> tuple[np.ndarray, np.ndarray]:
+    """Return (true int16 values, raw little-endian 16-bit words) of the
+    BitsStored-12 slice.
+
+    The true values are the CT phantom in HU (stored = HU, intercept 0,
+    range -2000..~1230, inside 12-bit signed); each raw word holds the 12-bit
+    two's complement value in bits 0-11 and 4 random (seeded) bits in 12-15.
+    """
+    hu = _ct_pixels().astype(np.int32) - 1024
+    if hu.min() < -2048 or hu.max() > 2047:  # pragma: no cover - phantom is fixed
+        raise AssertionError("CT phantom does not fit in 12 bits signed")
+    rng = np.random.default_rng(4095)
+    garbage = rng.integers(0, 16, size=hu.shape, dtype=np.uint16)
+    raw = (hu & 0x0FFF).astype(np.uint16) | (garbage << np.uint16(12))
+    return hu.astype(np.int16), raw.astype("<u2")
+
+
+def ct_bs12_pixels() -> np.ndarray:
+    """Correct pixel values (int16, 512x512) of ``ct_slice_bs12``: the
+    sign-extended low 12 bits of each stored word."""
+    return _ct_bs12_words()[0]
+
+
+def _ct_volume_array() -> np.ndarray:
+    """Return the multi-frame CT phantom, stored int16 (HU + 1024).
+
+    A body outline that narrows along z, fat / lung / bone rings, a spine,
+    a contrast-filled vessel and two kidneys appearing in the lower half;
+    seeded Gaussian noise; -2000 HU outside the reconstruction circle.
+    """
+    rng = np.random.default_rng(20240116)
+    yy, xx = np.mgrid[0:MF_ROWS, 0:MF_COLS].astype(np.float64)
+    r = np.hypot(yy - 255.5, (xx - 255.5) * 1.15)
+    fov = np.hypot(yy - 255.5, xx - 255.5) >= 256
+    spine = np.hypot(yy - 395.0, xx - 255.5)
+    vol = np.empty((MF_FRAMES, MF_ROWS, MF_COLS), "<i2")
+    for k in range(MF_FRAMES):
+        s = k / (MF_FRAMES - 1)  # 0 .. 1 along z
+        body = 232.0 - 12.0 * s
+        hu = np.full((MF_ROWS, MF_COLS), -1000.0)
+        inside = r < body
+        hu[inside] = 40.0 - 0.08 * r[inside]
+        hu[(r >= body - 30) & (r < body - 15)] = -100.0
+        lung = (r >= 120 + 25 * s) & (r < 170)
+        hu[lung] = -820.0 + 0.5 * (r[lung] - 120)
+        hu[(r >= 95) & (r < 105)] = 1200.0 - 300.0 * s
+        hu[spine < 26] = 700.0
+        hu[spine < 18] = 250.0
+        hu[np.hypot(yy - 230.0 - 20 * s, xx - 270.0) < 30 - 8 * s] = 300.0
+        if s > 0.5:
+            for cx in (170.0, 341.0):
+                kidney = ((yy - 330.0) / 38.0) ** 2 + ((xx - cx) / 24.0) ** 2 < (s - 0.5) * 2
+                hu[kidney] = 160.0
+        hu += rng.normal(0.0, 6.0, size=hu.shape)
+        hu[fov] = -2000.0
+        vol[k] = np.round(hu + 1024.0)
+    return vol
+
+
+@functools.lru_cache(maxsize=1)
+def _ct_volume_cached() -> np.ndarray:
+    vol = _ct_volume_array()
+    vol.flags.writeable = False
+    return vol
+
+
+def ct_volume() -> np.ndarray:
+    """Stored values (int16, 20x512x512, read-only) of ``ct_multiframe*``."""
+    return _ct_volume_cached()
+
+
+def _us_clip_array() -> np.ndarray:
+    """Return the synthetic echo clip as uint8 RGB (60, 600, 800, 3).
+
+    Sector scan (fan, apex above the image) with depth attenuation, layered
+    texture and multiplicative Rayleigh speckle; a cavity pulsating at one
+    beat per 30 frames with a bright wall and a moving valve line; a
+    colour-Doppler box (red / blue flow); a yellow box outline, a vertical
+    grey bar, white "text" blocks and a scrolling green ECG trace.  Black
+    outside the sector, so RLE has long runs there and none in the speckle.
+    """
+    rng = np.random.default_rng(31415)
+    yy, xx = np.mgrid[0:CLIP_ROWS, 0:CLIP_COLS].astype(np.float32)
+    depth = np.hypot(yy + 30.0, xx - 400.0)
+    angle = np.degrees(np.arctan2(xx - 400.0, yy + 30.0))
+    sector = (np.abs(angle) < 38.0) & (depth > 70.0) & (depth < 575.0)
+    base = 150.0 * np.exp(-(depth - 70.0) / 900.0) + 25.0 * np.sin(depth / 23.0) * np.exp(
+        -depth / 300.0
+    )
+    grey_bar = np.linspace(255, 0, 400).astype(np.uint8)
+    xs = np.arange(40, 760)
+    yellow = np.array((230, 230, 40), np.uint8)
+    clip = np.zeros((CLIP_FRAMES, CLIP_ROWS, CLIP_COLS, 3), np.uint8)
+    for f in range(CLIP_FRAMES):
+        t = 2.0 * np.pi * f / 30.0
+        img = base.copy()
+        ry, rx = 70.0 + 12.0 * np.sin(t), 95.0 + 15.0 * np.sin(t)
+        e = ((yy - 300.0) / ry) ** 2 + ((xx - 400.0) / rx) ** 2
+        cavity = e < 1
+        img[cavity] *= 0.15
+        img[(e >= 1) & (e < 1.35)] += 90.0
+        valve_y = 300.0 + 40.0 * np.sin(t + 1.0)
+        img[(np.abs(yy - valve_y - 0.3 * (xx - 400.0)) < 3) & cavity] = 210.0
+        img *= rng.rayleigh(0.8, size=img.shape).astype(np.float32)
+        grey = np.where(sector, np.clip(img, 0, 255), 0).astype(np.uint8)
+        frame = clip[f]
+        frame[...] = grey[..., None]
+        flow = np.sin(t) * np.exp(
+            -(((yy - 300.0) / 45.0) ** 2 + ((xx - 400.0 - 30.0 * np.cos(t)) / 40.0) ** 2)
+        )
+        box = (yy > 220) & (yy < 380) & (xx > 300) & (xx < 500) & (np.abs(flow) > 0.15) & cavity
+        v = np.clip(np.abs(flow) * 255.0, 0, 255).astype(np.uint8)
+        red, blue = box & (flow > 0), box & (flow < 0)
+        frame[red, 0], frame[red, 1], frame[red, 2] = v[red], v[red] // 4, 0
+        frame[blue, 0], frame[blue, 1], frame[blue, 2] = 0, v[blue] // 3, v[blue]
+        frame[220, 300:500] = frame[379, 300:500] = yellow
+        frame[220:380, 300] = frame[220:380, 499] = yellow
+        frame[100:500, 760:775] = grey_bar[:, None, None]
+        for k in range(5):
+            frame[12 + 18 * k : 24 + 18 * k, 12 : 72 + 23 * k] = 235
+        phase = (xs / 720.0 * 2.0 + f / 30.0) % 1.0
+        ecg = 560.0 - (
+            35.0 * np.exp(-(((phase - 0.30) / 0.012) ** 2))
+            - 10.0 * np.exp(-(((phase - 0.33) / 0.010) ** 2))
+            + 8.0 * np.exp(-(((phase - 0.60) / 0.050) ** 2))
+        )
+        ys = np.round(ecg).astype(np.intp)
+        for d in (-1, 0, 1):
+            frame[ys + d, xs] = (40, 220, 60)
+    return clip
+
+
+@functools.lru_cache(maxsize=1)
+def _us_clip_cached() -> np.ndarray:
+    clip = _us_clip_array()
+    clip.flags.writeable = False
+    return clip
+
+
+def us_clip_rgb() -> np.ndarray:
+    """RGB pixels (uint8, 60x600x800x3, read-only) of ``us_clip_rgb`` and
+    ``us_clip_rle`` (computed once per process, ~3 s)."""
+    return _us_clip_cached()
+
+
+def ybr_full_from_rgb(rgb: np.ndarray) -> np.ndarray:
+    """Convert uint8 RGB (..., 3) to YBR_FULL with the PS3.3 C.7.6.3.1.2
+    equations (rounded to nearest, clipped to 0..255)."""
+    src = rgb.astype(np.float32)
+    r, g, b = src[..., 0], src[..., 1], src[..., 2]
+    out = np.empty(rgb.shape, np.uint8)
+    for i, (kr, kg, kb, off) in enumerate(
+        (
+            (0.2990, 0.5870, 0.1140, 0.0),
+            (-0.1687, -0.3313, 0.5000, 128.0),
+            (0.5000, -0.4187, -0.0813, 128.0),
+        )
+    ):
+        out[..., i] = np.clip(np.rint(kr * r + kg * g + kb * b + off), 0, 255)
+    return out
+
+
+def _ybr_full_422_from_ybr(ybr: np.ndarray) -> np.ndarray:
+    """Subsample YBR_FULL (..., C, 3) horizontally to the native YBR_FULL_422
+    layout (..., C // 2, 4) = ``Y1 Y2 Cb Cr`` (chroma: rounded pair mean)."""
+    out = np.empty(ybr.shape[:-2] + (ybr.shape[-2] // 2, 4), np.uint8)
+    out[..., 0] = ybr[..., 0::2, 0]
+    out[..., 1] = ybr[..., 1::2, 0]
+    for k in (1, 2):
+        pair = ybr[..., 0::2, k].astype(np.uint16) + ybr[..., 1::2, k]
+        out[..., k + 1] = (pair + 1) >> 1
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _seg_frame_fn() -> Callable[[int], bytes]:
+    return _seg_frame_bytes()
+
+
+def seg_frame_pixels(frame: int) -> np.ndarray:
+    """Unpacked pixels (uint8 0/1, 512x512) of 0-based *frame* of the SEG."""
+    packed = np.frombuffer(_seg_frame_fn()(frame), np.uint8)
+    return np.unpackbits(packed, bitorder="little").reshape(SEG_ROWS, SEG_COLS)
+
+
+@functools.lru_cache(maxsize=1)
+def seg_total_ones() -> int:
+    """Number of 1 pixels in the whole SEG (a checksum of the 3.1 GB array)."""
+    fn = _seg_frame_fn()
+    counts: dict[int, int] = {}
+    total = 0
+    for frame in range(SEG_FRAMES):
+        data = fn(frame)
+        key = id(data)  # identical frames share one bytes object
+        if key not in counts:
+            counts[key] = int(np.unpackbits(np.frombuffer(data, np.uint8)).sum())
+        total += counts[key]
+    return total
+
+
+# ---------------------------------------------------------------------------
+# CT slice variants
+# ---------------------------------------------------------------------------
+class ToolUnavailable(RuntimeError):
+    """An external tool needed for an optional file is missing."""
+
+
+def _compress(ds: Dataset, uid: str, arr: np.ndarray | None = None) -> None:
+    """``ds.compress(uid)`` with the pylibjpeg plugins, keeping the SOP
+    Instance UID (one fragment per frame, basic offset table)."""
+    try:
+        ds.compress(uid, arr, encoding_plugin="pylibjpeg", generate_instance_uid=False)
+    except (RuntimeError, ValueError):
+        if uid != RLELossless:
+            raise
+        # pylibjpeg-rle missing: pydicom's own (slower) RLE encoder
+        ds.compress(uid, arr, encoding_plugin="pydicom", generate_instance_uid=False)
+
+
+def write_ct_be(path: Path) -> None:
+    """Write ``ct_slice_be.dcm``: the CT slice in Explicit VR Big Endian."""
+    ds = build_ct()
+    ds.PixelData = _ct_pixels().astype(">i2").tobytes()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRBigEndian
+    dcmwrite(path, ds, enforce_file_format=True)
+
+
+def write_ct_rle(path: Path) -> None:
+    """Write ``ct_slice_rle.dcm``: the CT slice in RLE Lossless."""
+    ds = build_ct()
+    _compress(ds, RLELossless)
+    dcmwrite(path, ds, enforce_file_format=True)
+
+
+def write_ct_bs12(path: Path) -> None:
+    """Write ``ct_slice_bs12.dcm``: 12 of 16 bits stored, signed, garbage
+    in the unused high bits (see :func:`_ct_bs12_words`)."""
+    ds = build_ct()
+    true, raw = _ct_bs12_words()
+    uid = _uid("ct/instance/bs12")
+    ds.SOPInstanceUID = uid
+    ds.file_meta.MediaStorageSOPInstanceUID = uid
+    ds.ImageComments = "Synthetic phantom slice, 12 bits stored, unused high bits not zero"
+    ds.BitsStored = 12
+    ds.HighBit = 11
+    ds[0x00280106].value = int(true.min())  # SmallestImagePixelValue
+    ds[0x00280107].value = int(true.max())  # LargestImagePixelValue
+    ds[0x00280120].value = -2000  # PixelPaddingValue
+    ds.RescaleIntercept = "0"
+    ds.PixelData = raw.tobytes()
+    dcmwrite(path, ds, enforce_file_format=True)
+
+
+# ---------------------------------------------------------------------------
+# Ultrasound clip
+# ---------------------------------------------------------------------------
+def build_us_header(photometric: str) -> Dataset:
+    """Return the Ultrasound Multi-frame Image dataset without PixelData."""
+    sop_uid = CLIP_EXPECTED["SOPInstanceUID"]
+    ds = Dataset()
+    ds.file_meta = _file_meta(_US_MULTIFRAME_STORAGE, sop_uid)
+    ds.ImageType = ["ORIGINAL", "PRIMARY", "CARDIAC", "0011"]  # 2D + colour flow
+    ds.InstanceCreationDate = "20240117"
+    ds.InstanceCreationTime = "111500.000000"
+    ds.SOPClassUID = _US_MULTIFRAME_STORAGE
+    ds.SOPInstanceUID = sop_uid
+    _patient_study(ds)
+    ds.SeriesDate = ds.ContentDate = ds.AcquisitionDate = "20240117"
+    ds.SeriesTime = "111200.000000"
+    ds.ContentTime = ds.AcquisitionTime = "111458.120000"
+    ds.AcquisitionDateTime = "20240117111458.120000"
+    ds.Modality = "US"
+    ds.SeriesDescription = "Echo PLAX colour"
+    ds.OperatorsName = "Sono^Sam"
+    ds.SeriesInstanceUID = _uid("us/series")
+    ds.SeriesNumber = "1"
+    _equipment(ds)
+    ds.StationName = "ECHO01"
+    ds.ManufacturerModelName = "SonoFast 9"
+    ds.SoftwareVersions = ["SF9_4.2.0"]
+    ds.InstanceNumber = "12"
+    ds.PatientOrientation = ""
+    ds.BurnedInAnnotation = "NO"
+    ds.LossyImageCompression = "00"
+    ds.HeartRate = "60"
+    ds.TransducerData = ["P5-1", "", ""]
+    ds.ProcessingFunction = "CARDIAC"
+    ds.TransducerFrequency = 2500  # (0018,6030) UL, kHz
+    ds.add_new(0x00186031, "CS", "SECTOR_PHASED")  # TransducerType
+    # Cine / multi-frame
+    ds.NumberOfFrames = str(CLIP_FRAMES)
+    ds.FrameIncrementPointer = 0x00181063  # FrameTime
+    ds.FrameTime = "33.333"
+    ds.CineRate = "30"
+    ds.RecommendedDisplayFrameRate = "30"
+    ds.ActualFrameDuration = "33"
+    ds.StartTrim = "1"
+    ds.StopTrim = str(CLIP_FRAMES)
+    ds.PreferredPlaybackSequencing = 0
+    # US region calibration: the 2D sector and the colour-flow box
+    tissue, colour = Dataset(), Dataset()
+    for item, box, dtype in (
+        (tissue, (40, 30, 760, 580), 1),  # tissue
+        (colour, (300, 220, 499, 379), 2),  # colour flow
+    ):
+        item.RegionSpatialFormat = 1  # 2D
+        item.RegionDataType = dtype
+        item.RegionFlags = 2
+        item.RegionLocationMinX0, item.RegionLocationMinY0 = box[0], box[1]
+        item.RegionLocationMaxX1, item.RegionLocationMaxY1 = box[2], box[3]
+        item.PhysicalUnitsXDirection = 3  # cm
+        item.PhysicalUnitsYDirection = 3
+        item.PhysicalDeltaX = 0.0275
+        item.PhysicalDeltaY = 0.0275
+        item.ReferencePixelX0 = 400 - box[0]
+        item.ReferencePixelY0 = -30 - box[1]
+    ds.SequenceOfUltrasoundRegions = _seq(tissue, colour)
+    # Image pixel
+    ds.SamplesPerPixel = 3
+    ds.PhotometricInterpretation = photometric
+    ds.PlanarConfiguration = 0
+    ds.Rows = CLIP_ROWS
+    ds.Columns = CLIP_COLS
+    ds.BitsAllocated = 8
+    ds.BitsStored = 8
+    ds.HighBit = 7
+    ds.PixelRepresentation = 0
+    return ds
+
+
+def _write_us(path: Path, photometric: str, pixel_bytes: bytes | None,
+              rle_from: np.ndarray | None = None) -> None:
+    """Write a clip file with *pixel_bytes* (native) or RLE of *rle_from*."""
+    ds = build_us_header(photometric)
+    if rle_from is not None:
+        _compress(ds, RLELossless, rle_from)
+    else:
+        ds.PixelData = pixel_bytes
+        ds["PixelData"].VR = "OB"
+    dcmwrite(path, ds, enforce_file_format=True)
+
+
+def write_us_rgb(path: Path) -> None:
+    """Write ``us_clip_rgb.dcm`` (native RGB)."""
+    _write_us(path, "RGB", us_clip_rgb().tobytes())
+
+
+def write_us_ybr_full(path: Path) -> None:
+    """Write ``us_clip_ybr_full.dcm`` (native YBR_FULL)."""
+    _write_us(path, "YBR_FULL", ybr_full_from_rgb(us_clip_rgb()).tobytes())
+
+
+def write_us_ybr_full_422(path: Path) -> None:
+    """Write ``us_clip_ybr_full_422.dcm`` (native YBR_FULL_422)."""
+    ybr = ybr_full_from_rgb(us_clip_rgb())
+    _write_us(path, "YBR_FULL_422", _ybr_full_422_from_ybr(ybr).tobytes())
+
+
+def write_us_rle(path: Path) -> None:
+    """Write ``us_clip_rle.dcm`` (RGB, RLE Lossless)."""
+    _write_us(path, "RGB", None, rle_from=np.ascontiguousarray(us_clip_rgb()))
+
+
+# ---------------------------------------------------------------------------
+# Multi-frame (Enhanced) CT
+# ---------------------------------------------------------------------------
+def build_ct_multiframe() -> Dataset:
+    """Return the 20-frame Enhanced CT dataset with native PixelData."""
+    sop_uid = MF_EXPECTED["SOPInstanceUID"]
+    vol = ct_volume()
+    ds = Dataset()
+    ds.file_meta = _file_meta(_ENHANCED_CT_STORAGE, sop_uid)
+    ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL", "NONE"]
+    ds.InstanceCreationDate = "20240115"
+    ds.InstanceCreationTime = "094700.000000"
+    ds.SOPClassUID = _ENHANCED_CT_STORAGE
+    ds.SOPInstanceUID = sop_uid
+    _patient_study(ds)
+    ds.SeriesDate = ds.ContentDate = ds.AcquisitionDate = "20240115"
+    ds.SeriesTime = "093530.000000"
+    ds.ContentTime = "093545.250000"
+    ds.AcquisitionDateTime = "20240115093545.250000"
+    ds.Modality = "CT"
+    ds.SeriesDescription = "Abdomen 2.5mm enhanced"
+    ds.SeriesInstanceUID = _uid("ct-mf/series")
+    ds.SeriesNumber = "4"
+    _equipment(ds)
+    ds.FrameOfReferenceUID = _uid("frame-of-reference")
+    ds.PositionReferenceIndicator = "SN"
+    ds.InstanceNumber = "1"
+    ds.ContentQualification = "PRODUCT"
+    ds.BurnedInAnnotation = "NO"
+    ds.LossyImageCompression = "00"
+    ds.PresentationLUTShape = "IDENTITY"
+    ds.AcquisitionNumber = "2"
+    ds.VolumetricProperties = "VOLUME"
+    ds.VolumeBasedCalculationTechnique = "NONE"
+    ds.PixelPresentation = "MONOCHROME"
+    ds.AcquisitionContextSequence = Sequence()
+    ds.NumberOfFrames = str(MF_FRAMES)
+
+    org = Dataset()
+    org.DimensionOrganizationUID = _uid("ct-mf/dimension-organization")
+    ds.DimensionOrganizationSequence = _seq(org)
+    ds.DimensionOrganizationType = "3D"
+    dim_stack, dim_pos = Dataset(), Dataset()
+    dim_stack.DimensionOrganizationUID = org.DimensionOrganizationUID
+    dim_stack.DimensionIndexPointer = 0x00209056  # StackID
+    dim_stack.FunctionalGroupPointer = 0x00209111  # FrameContentSequence
+    dim_pos.DimensionOrganizationUID = org.DimensionOrganizationUID
+    dim_pos.DimensionIndexPointer = 0x00209057  # InStackPositionNumber
+    dim_pos.FunctionalGroupPointer = 0x00209111
+    ds.DimensionIndexSequence = _seq(dim_stack, dim_pos)
+
+    shared = Dataset()
+    measures = Dataset()
+    measures.PixelSpacing = ["0.9765625", "0.9765625"]
+    measures.SliceThickness = f"{_MF_SPACING}"
+    orient = Dataset()
+    orient.ImageOrientationPatient = ["1", "0", "0", "0", "1", "0"]
+    transform = Dataset()
+    transform.RescaleIntercept = "-1024"
+    transform.RescaleSlope = "1"
+    transform.RescaleType = "HU"
+    voi = Dataset()
+    voi.WindowCenter = "40"
+    voi.WindowWidth = "400"
+    voi.WindowCenterWidthExplanation = "ABDOMEN"
+    frame_type = Dataset()
+    frame_type.FrameType = ["ORIGINAL", "PRIMARY", "AXIAL", "NONE"]
+    frame_type.PixelPresentation = "MONOCHROME"
+    frame_type.VolumetricProperties = "VOLUME"
+    frame_type.VolumeBasedCalculationTechnique = "NONE"
+    shared.PixelMeasuresSequence = _seq(measures)
+    shared.PlaneOrientationSequence = _seq(orient)
+    shared.PixelValueTransformationSequence = _seq(transform)
+    shared.FrameVOILUTSequence = _seq(voi)
+    shared.CTImageFrameTypeSequence = _seq(frame_type)
+    ds.SharedFunctionalGroupsSequence = _seq(shared)
+
+    per_frame = []
+    for k in range(MF_FRAMES):
+        content = Dataset()
+        content.FrameAcquisitionNumber = 2
+        content.StackID = "1"
+        content.InStackPositionNumber = k + 1
+        content.DimensionIndexValues = [1, k + 1]
+        position = Dataset()
+        position.ImagePositionPatient = ["-249.51171875", "-407.51171875",
+                                         f"{_MF_Z0 - k * _MF_SPACING:.2f}"]
+        item = Dataset()
+        item.FrameContentSequence = _seq(content)
+        item.PlanePositionSequence = _seq(position)
+        per_frame.append(item)
+    ds.PerFrameFunctionalGroupsSequence = Sequence(per_frame)
+
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.Rows = MF_ROWS
+    ds.Columns = MF_COLS
+    ds.BitsAllocated = 16
+    ds.BitsStored = 16
+    ds.HighBit = 15
+    ds.PixelRepresentation = 1
+    ds.PixelData = vol.tobytes()
+    ds["PixelData"].VR = "OW"
+    return ds
+
+
+def write_ct_multiframe(path: Path) -> None:
+    """Write ``ct_multiframe.dcm`` (native)."""
+    dcmwrite(path, build_ct_multiframe(), enforce_file_format=True)
+
+
+def write_ct_multiframe_j2k(path: Path) -> None:
+    """Write ``ct_multiframe_j2k.dcm`` (JPEG 2000 Lossless, openjpeg)."""
+    ds = build_ct_multiframe()
+    _compress(ds, JPEG2000Lossless)
+    dcmwrite(path, ds, enforce_file_format=True)
+
+
+def write_ct_multiframe_jpegll(path: Path, native: Path | None = None) -> None:
+    """Write ``ct_multiframe_jpegll.dcm`` (JPEG Lossless SV1) with DCMTK.
+
+    ``dcmcjpeg +e1 +un``: Process 14 SV1, true lossless, one fragment per
+    frame, basic offset table, keep the SOP Instance UID.  *native* is the
+    ``ct_multiframe.dcm`` to encode (written next to *path* if not given).
+    """
+    exe = shutil.which("dcmcjpeg")
+    if exe is None:
+        raise ToolUnavailable("dcmcjpeg (DCMTK) is not on PATH")
+    tmp_native = None
+    if native is None or not native.is_file():
+        tmp_native = path.with_name(path.name + ".native")
+        write_ct_multiframe(tmp_native)
+        native = tmp_native
+    try:
+        subprocess.run(
+            [exe, "+e1", "+un", "+ff", "+ot", str(native), str(path)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+    except subprocess.CalledProcessError as exc:
+        raise RuntimeError(f"dcmcjpeg failed: {exc.stderr}") from exc
+    finally:
+        if tmp_native is not None:
+            tmp_native.unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------------------
 # caching
 # ---------------------------------------------------------------------------
 def data_dir(out: str | os.PathLike | None = None) -> Path:
@@ -655,6 +1299,33 @@ def _is_valid(path: Path, manifest: dict) -> bool:
     return bool(known) and _sha256(path) in known
 
 
+def _writer(stem: str, paths: dict[str, Path], cache: dict) -> Callable[[Path], None]:
+    """Return the function writing the file *stem* to a given path.
+
+    *cache* holds objects shared by several files of one run (the SEG
+    header); *paths* lets ``ct_multiframe_jpegll`` reuse ``ct_multiframe``.
+    """
+    if stem in ("seg_defined", "seg_undefined"):
+        if "seg_header" not in cache:  # build once, write both encodings
+            cache["seg_header"] = build_seg_header()
+        header = cache["seg_header"]
+        return lambda tmp: write_seg(tmp, undefined=(stem == "seg_undefined"), header=header)
+    if stem == "ct_multiframe_jpegll":
+        return lambda tmp: write_ct_multiframe_jpegll(tmp, paths["ct_multiframe"])
+    return {
+        "ct_slice": write_ct,
+        "ct_slice_be": write_ct_be,
+        "ct_slice_rle": write_ct_rle,
+        "ct_slice_bs12": write_ct_bs12,
+        "us_clip_rgb": write_us_rgb,
+        "us_clip_ybr_full": write_us_ybr_full,
+        "us_clip_ybr_full_422": write_us_ybr_full_422,
+        "us_clip_rle": write_us_rle,
+        "ct_multiframe": write_ct_multiframe,
+        "ct_multiframe_j2k": write_ct_multiframe_j2k,
+    }[stem]
+
+
 def generate(
     out: str | os.PathLike | None = None,
     *,
@@ -664,15 +1335,19 @@ def generate(
 ) -> dict[str, Path]:
     """Generate the missing (or stale) data files; return name -> path.
 
-    The result maps ``"ct_slice"``, ``"seg_defined"`` and ``"seg_undefined"``
-    to absolute paths.  Files whose content hash matches are skipped unless
-    *force* is true.  *only* restricts generation to the given file stems.
+    The result maps every stem of :data:`DATA_FILES` (``"ct_slice"``,
+    ``"seg_defined"``, ..., ``"ct_multiframe_jpegll"``) to an absolute path.
+    Files whose content hash matches are skipped unless *force* is true.
+    *only* restricts generation to the given file stems.  A file whose
+    external tool is missing (:class:`ToolUnavailable`: ``dcmcjpeg`` for
+    ``ct_multiframe_jpegll``) is not written, with a note on stderr; its
+    path is still returned, so callers check ``path.is_file()``.
     """
     folder = data_dir(out).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     manifest = _load_manifest(folder)
     paths = {name.removesuffix(".dcm"): folder / name for name in DATA_FILES}
-    seg_header: Dataset | None = None
+    cache: dict = {}
 
     for stem, path in paths.items():
         if only is not None and stem not in only:
@@ -684,12 +1359,11 @@ def generate(
         tmp = path.with_name(path.name + ".tmp")
         t0 = time.perf_counter()
         try:
-            if stem == "ct_slice":
-                write_ct(tmp)
-            else:
-                if seg_header is None:  # build once, write both encodings
-                    seg_header = build_seg_header()
-                write_seg(tmp, undefined=(stem == "seg_undefined"), header=seg_header)
+            _writer(stem, paths, cache)(tmp)
+        except ToolUnavailable as exc:
+            tmp.unlink(missing_ok=True)
+            print(f"note: {path.name} not generated: {exc}", file=sys.stderr)
+            continue
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
@@ -703,8 +1377,8 @@ def generate(
             # Not a warning: pytest may be configured to turn warnings into errors.
             print(
                 f"note: {path.name}: SHA-256 {digest} differs from the reference "
-                f"{expected} (different pydicom/numpy version?); the file is "
-                "still usable and recorded in the manifest.",
+                f"{expected} (different pydicom/numpy/encoder version?); the file "
+                "is still usable and recorded in the manifest.",
                 file=sys.stderr,
             )
         if verbose:
@@ -716,7 +1390,7 @@ def generate(
 def ensure_data() -> dict[str, Path]:
     """Make sure all benchmark files exist in :func:`data_dir`; return paths.
 
-    Keys: ``"ct_slice"``, ``"seg_defined"``, ``"seg_undefined"``.
+    Keys: the stems of :data:`DATA_FILES` (see the module docstring).
     """
     return generate()
 
