@@ -57,28 +57,53 @@ static void store_word(uint8_t *p, uint64_t v, unsigned size) {
     }
 }
 
-/* Fast paths for the common 16-bit cases (contiguous, interleaved). */
+/* Fast paths for the common 16-bit cases (contiguous, interleaved): one
+ * branch-free loop per (byte order, correction) so the compiler vectorizes. */
+static inline uint16_t ld16(const uint8_t *p, int big) {
+    uint16_t w;
+    memcpy(&w, p, 2);
+    return big ? (uint16_t)((w >> 8) | (w << 8)) : w;
+}
+
+#define DCF_LOOP16(BIG, EXPR)                                   \
+    for (i = 0; i < n; i++) {                                   \
+        const uint16_t v = (uint16_t)(ld16(s + 2 * i, BIG) >> shift); \
+        o[i] = (EXPR);                                          \
+    }
+
 static void unpack16(const uint8_t *s, uint16_t *o, uint64_t n, int big, int correct, unsigned shift,
                      unsigned bits, int is_signed) {
     uint64_t i;
     const unsigned up = 16u - bits;
     const uint16_t mask = (uint16_t)(bits >= 16 ? 0xFFFFu : ((1u << bits) - 1u));
-    if (!big && !correct) {
-        memcpy(o, s, (size_t)n * 2u);
-        return;
-    }
-    for (i = 0; i < n; i++) {
-        uint16_t v = big ? (uint16_t)((unsigned)s[2 * i] << 8 | s[2 * i + 1])
-                         : (uint16_t)((unsigned)s[2 * i + 1] << 8 | s[2 * i]);
-        if (correct) {
-            v = (uint16_t)(v >> shift);
-            if (is_signed)
-                v = (uint16_t)(int16_t)((int16_t)(uint16_t)(v << up) >> up);
-            else
-                v = (uint16_t)(v & mask);
+    if (!correct) {
+        shift = 0;
+        if (!big) {
+            memcpy(o, s, (size_t)n * 2u);
+        } else {
+            DCF_LOOP16(1, v)
         }
-        o[i] = v;
+    } else if (is_signed) {
+        if (big) {
+            DCF_LOOP16(1, (uint16_t)(int16_t)((int16_t)(uint16_t)(v << up) >> up))
+        } else {
+            DCF_LOOP16(0, (uint16_t)(int16_t)((int16_t)(uint16_t)(v << up) >> up))
+        }
+    } else {
+        if (big) {
+            DCF_LOOP16(1, (uint16_t)(v & mask))
+        } else {
+            DCF_LOOP16(0, (uint16_t)(v & mask))
+        }
     }
+}
+#undef DCF_LOOP16
+
+/* 8 packed bits (least significant first, PS3.5 8.1.1) -> 8 bytes of 0/1:
+ * replicate the byte, keep bit k in byte k, then turn each non-zero byte into 1. */
+static inline uint64_t spread8(unsigned b) {
+    uint64_t x = ((uint64_t)b * UINT64_C(0x0101010101010101)) & UINT64_C(0x8040201008040201);
+    return ((x + UINT64_C(0x7F7F7F7F7F7F7F7F)) & UINT64_C(0x8080808080808080)) >> 7;
 }
 
 static void unpack_bits(const uint8_t *src, uint64_t startbit, uint64_t n, uint8_t *dst) {
@@ -88,17 +113,11 @@ static void unpack_bits(const uint8_t *src, uint64_t startbit, uint64_t n, uint8
         dst[i++] = (uint8_t)((src[bit >> 3] >> (bit & 7u)) & 1u);
         bit++;
     }
-    /* whole bytes */
+    /* whole bytes (the output is little endian byte order by construction) */
+    const uint8_t *p = src + (bit >> 3);
     while (i + 8 <= n) {
-        const unsigned b = src[bit >> 3];
-        dst[i] = (uint8_t)(b & 1u);
-        dst[i + 1] = (uint8_t)((b >> 1) & 1u);
-        dst[i + 2] = (uint8_t)((b >> 2) & 1u);
-        dst[i + 3] = (uint8_t)((b >> 3) & 1u);
-        dst[i + 4] = (uint8_t)((b >> 4) & 1u);
-        dst[i + 5] = (uint8_t)((b >> 5) & 1u);
-        dst[i + 6] = (uint8_t)((b >> 6) & 1u);
-        dst[i + 7] = (uint8_t)((b >> 7) & 1u);
+        const uint64_t v = spread8(*p++);
+        memcpy(dst + i, &v, 8);
         i += 8;
         bit += 8;
     }

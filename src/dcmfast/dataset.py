@@ -672,9 +672,9 @@ class Dataset:
         return self._pretty_str()
 
     # -- pixel data ---------------------------------------------------------------
-    def _pixel_key(self) -> tuple:
-        """What the decoded array depends on: the pixel element's identity and
-        the Image Pixel module values (like pydicom's cache check)."""
+    def _pixel_key(self, values: dict) -> tuple:
+        """What the decoded array depends on: the pixel element's identity, the
+        transfer syntax and the Image Pixel module values (like pydicom's cache check)."""
         d = self.__dict__
         entry: Any = None
         for tag in (0x7FE00010, 0x7FE00008, 0x7FE00009):
@@ -684,11 +684,7 @@ class Dataset:
         ident = entry if entry.__class__ is int else id(getattr(entry, "_value", entry))
         meta = d.get("file_meta")
         ts = meta.get("TransferSyntaxUID") if meta is not None else None
-        get = self.get
-        return (ident, ts, get("Rows"), get("Columns"), get("SamplesPerPixel"),
-                get("BitsAllocated"), get("BitsStored"), get("HighBit"),
-                get("PixelRepresentation"), get("PhotometricInterpretation"),
-                get("PlanarConfiguration"), get("NumberOfFrames"))
+        return (ident, ts, *[str(v) if v.__class__ is list else v for v in values.values()])
 
     @property
     def pixel_array(self) -> Any:
@@ -700,11 +696,12 @@ class Dataset:
         """
         from dcmfast import pixels
 
-        key = self._pixel_key()
+        values = pixels.module_values(self)
+        key = self._pixel_key(values)
         cached = self.__dict__.get("_pixel_cache")
         if cached is not None and cached[0] == key:
             return cached[1]
-        arr = pixels.decode(self)
+        arr = pixels.decode(self, values=values)
         self.__dict__["_pixel_cache"] = (key, arr)
         return arr
 

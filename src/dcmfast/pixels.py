@@ -75,6 +75,18 @@ def _first(value: Any, default: Any = None) -> Any:
     return value
 
 
+#: the Image Pixel module values decoding depends on (PS3.3 C.7.6.3)
+MODULE_KEYWORDS = ("Rows", "Columns", "SamplesPerPixel", "BitsAllocated", "BitsStored", "HighBit",
+                   "PixelRepresentation", "PhotometricInterpretation", "PlanarConfiguration",
+                   "NumberOfFrames")
+
+
+def module_values(ds: Any) -> dict:
+    """keyword -> value (or None) of each of MODULE_KEYWORDS."""
+    get = ds.get
+    return {k: get(k) for k in MODULE_KEYWORDS}
+
+
 class PixelInfo:
     """The Image Pixel module values that describe one data set's pixels,
     validated (PS3.3 C.7.6.3)."""
@@ -84,7 +96,10 @@ class PixelInfo:
                  "keyword", "transfer_syntax", "encapsulated", "big_endian", "dtype",
                  "frame_pixels", "frame_units")
 
-    def __init__(self, ds: Any, transfer_syntax: str | None = None) -> None:
+    def __init__(self, ds: Any, transfer_syntax: str | None = None,
+                 values: dict | None = None) -> None:
+        if values is None:
+            values = module_values(ds)
         tag = next((t for t in _PIXEL_KEYWORDS if t in ds), None)
         if tag is None:
             raise AttributeError(
@@ -109,7 +124,7 @@ class PixelInfo:
         self.big_endian = ts == _EXPLICIT_BE
 
         def need(keyword: str) -> int:
-            value = _first(ds.get(keyword))
+            value = _first(values[keyword])
             if value is None:
                 raise AttributeError(
                     f"Unable to decode the pixel data as the dataset has no "
@@ -123,12 +138,12 @@ class PixelInfo:
         self.columns = need("Columns")
         self.samples = need("SamplesPerPixel")
         self.bits_allocated = need("BitsAllocated")
-        self.photometric = str(_first(ds.get("PhotometricInterpretation"), "") or "").strip()
+        self.photometric = str(_first(values["PhotometricInterpretation"], "") or "").strip()
         if not self.photometric:
             raise AttributeError(
                 "Unable to decode the pixel data as the dataset has no "
                 "'PhotometricInterpretation' element (PS3.3 C.7.6.3)")
-        nf = _first(ds.get("NumberOfFrames"), 1)
+        nf = _first(values["NumberOfFrames"], 1)
         try:
             self.frames = int(nf) if nf not in (None, "") else 1
         except (TypeError, ValueError):
@@ -137,13 +152,13 @@ class PixelInfo:
         if tag == 0x7FE00010:
             self.bits_stored = need("BitsStored")
             self.pixel_representation = need("PixelRepresentation")
-            hb = _first(ds.get("HighBit"))
+            hb = _first(values["HighBit"])
             self.high_bit = int(hb) if hb is not None else self.bits_stored - 1
         else:
             self.bits_stored = self.bits_allocated
             self.high_bit = self.bits_allocated - 1
             self.pixel_representation = 0
-        self.planar = int(_first(ds.get("PlanarConfiguration"), 0) or 0) if self.samples > 1 else 0
+        self.planar = int(_first(values["PlanarConfiguration"], 0) or 0) if self.samples > 1 else 0
         self._validate()
         self.frame_pixels = self.rows * self.columns
         if self.encapsulated or self.bits_allocated != 1:
@@ -553,12 +568,22 @@ class _Plan:
         src = bytes(frags[0]) if len(frags) == 1 else b"".join(frags)
         return _decode_plugin(info, src, out, index)
 
+    def decode_native_range(self, first: int, count: int, out: np.ndarray) -> None:
+        """Frames first..first+count-1 of native (not YBR_FULL_422) data in one
+        kernel call: ``out`` holds exactly those frames."""
+        info = self.info
+        correct = info.keyword == "PixelData" and (
+            info.bits_stored < info.bits_allocated or info.high_bit != info.bits_stored - 1)
+        _pixels.native_unpack(
+            self.buf, first * info.frame_units, out, info.frame_pixels * count, info.samples,
+            info.bits_allocated, info.bits_stored, info.high_bit, bool(info.pixel_representation),
+            is_float=info.keyword != "PixelData", big_endian=info.big_endian,
+            swap_ow8=self._swap_ow8(), planar=bool(info.planar), frame_pixels=info.frame_pixels,
+            correct_bits=correct, frame=first if count == 1 else None)
+
     def _native_frame(self, index: int, out: np.ndarray) -> str:
         info = self.info
-        if info.bits_allocated == 1:
-            start = index * info.frame_units
-        else:
-            start = index * info.frame_units
+        start = index * info.frame_units
         correct = info.keyword == "PixelData" and (
             info.bits_stored < info.bits_allocated or info.high_bit != info.bits_stored - 1)
         if info.photometric == "YBR_FULL_422":
@@ -721,8 +746,8 @@ def _dataset(src: Any) -> Any:
     return dcmread(src)
 
 
-def _plan_for(ds: Any) -> _Plan:
-    info = PixelInfo(ds)
+def _plan_for(ds: Any, values: dict | None = None) -> _Plan:
+    info = PixelInfo(ds, values=values)
     buf, vr = _raw_value(ds, info.tag)
     return _Plan(ds, info, buf, vr)
 
@@ -734,9 +759,10 @@ def _threads(threads: int | None, frames: int) -> int:
 
 
 def decode(ds: Any, *, index: int | None = None, as_rgb: bool = True, threads: int | None = None,
-           out: np.ndarray | None = None, view: bool = False) -> np.ndarray:
+           out: np.ndarray | None = None, view: bool = False,
+           values: dict | None = None) -> np.ndarray:
     """Decode ``ds``'s pixels: all frames, or frame ``index``."""
-    plan = _plan_for(ds)
+    plan = _plan_for(ds, values)
     info = plan.info
     nframes = plan.frames
     if index is not None:
@@ -773,7 +799,22 @@ def decode(ds: Any, *, index: int | None = None, as_rgb: bool = True, threads: i
         return plan.decode_frame(indices[k], frames_out[k])
 
     n = _threads(threads, len(indices))
-    if n > 1 and info.encapsulated and info.transfer_syntax not in (_RLE,):
+    if not info.encapsulated and info.photometric != "YBR_FULL_422":
+        # native: contiguous runs of frames, one kernel call each (one per thread)
+        k = len(indices)
+        bounds = [k * t // n for t in range(n + 1)]
+        runs = [(bounds[t], bounds[t + 1] - bounds[t]) for t in range(n) if bounds[t + 1] > bounds[t]]
+
+        def run(r: tuple[int, int]) -> None:
+            plan.decode_native_range(indices[0] + r[0], r[1], frames_out[r[0]:r[0] + r[1]])
+
+        if len(runs) > 1:
+            with ThreadPoolExecutor(len(runs)) as pool:
+                list(pool.map(run, runs))
+        else:
+            run(runs[0])
+        spaces = [info.photometric] * k
+    elif n > 1 and info.encapsulated and info.transfer_syntax not in (_RLE,):
         from dcmfast import _workers
         spaces = _workers.decode_frames(plan, indices, frames_out, n)
     elif n > 1:
