@@ -97,7 +97,10 @@ def assert_matches_pydicom(src, rows: int, cols: int, samples: int, bps: int):
     assert not isinstance(expected, Exception), f"pydicom raises {expected!r}, we decode"
     data, excess = expected
     assert got[0] == data
-    assert bool(got[1] & RLE_W_EXCESS) == excess
+    if rows * cols:
+        # (an empty image: we do not look at the segments at all, so we cannot
+        # say whether they hold data; pydicom decodes them and warns if they do)
+        assert bool(got[1] & RLE_W_EXCESS) == excess
     return got
 
 
