@@ -24,10 +24,15 @@
  * Difference: an offset below 64 (inside the header) is DCF_E_CORRUPT;
  * pydicom would decode the header's own bytes as pixels.
  *
- * Speed: each segment is decoded straight into the interleaved output at
- * stride samples x bytes_per_sample; the loops are specialised for the usual
- * strides (memcpy/memset at stride 1), and the hot loop runs without clamps
- * while a whole run (at most 129 input, 128 output bytes) is known to fit.
+ * Speed: a single-segment frame is decoded straight into dst. Otherwise the
+ * segments are decoded in lockstep, a chunk of pixels at a time, into
+ * contiguous planes in a 16 KB stack buffer (rle_cursor keeps a run cut by a
+ * chunk's end), then interleaved into dst by loops the compiler vectorises
+ * (2 and 4 planes) or that store whole words (3 planes). The hot loop runs
+ * without clamps while a whole run (at most 129 input, 128 output bytes)
+ * fits, and writes fixed-size blocks (16-byte literal copies, a 128-byte
+ * replicate fill) that later runs overwrite, so short runs cost no
+ * mispredicted loop exits.
  */
 #include "rle.h"
 #include "dcf_bytes.h"
