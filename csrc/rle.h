@@ -41,7 +41,8 @@
  * an offset at or past the end, a segment decoding to fewer than rows*cols
  * bytes), DCF_E_CORRUPT (segment count, offsets not increasing or inside
  * the header). err->offset: byte offset into src (a header field, or where
- * a segment ran out). On error dst holds partial output. */
+ * a segment ran out). On error dst holds partial output. Reentrant; uses
+ * about 17 KB of stack (the chunk buffer of a multi-segment frame). */
 int dcf_rle_decode_frame(const uint8_t *src, size_t srclen, uint8_t *dst, size_t dstlen,
                          uint32_t rows, uint32_t cols, uint32_t samples, uint32_t bytes_per_sample,
                          dcf_error_t *err);
