@@ -239,15 +239,9 @@ _PALETTE_NAMES = {
 
 
 def _palette_dataset(palette: str) -> Any:
-    from dcmfast.uid import UID
-
-    if not UID(str(palette)).is_valid:
-        try:
-            palette = _PALETTE_NAMES[palette]
-        except KeyError:
-            raise ValueError(f"Unknown palette '{palette}'") from None
+    palette = _PALETTE_NAMES.get(str(palette), str(palette))
     try:
-        fname = _PALETTE_FILES[str(palette)]
+        fname = _PALETTE_FILES[palette]
     except KeyError:
         raise ValueError(f"Unknown palette '{palette}'") from None
     try:
