@@ -42,8 +42,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     for r in config.stash.get(PIXEL_COUNT, []):
         terminalreporter.write_line(
             f"differential pixels: of {r['total']} corpus files, {r['identical']} decode identically "
-            f"to pydicom, {r['within1']} lossy within 1 of pydicom's default decoder (identical to "
-            f"pydicom with the same plugin), {r['pydicom_fails']} pydicom cannot decode, "
+            f"to pydicom; lossy JPEG identical to pydicom with the same decoder and, against its "
+            f"default GDCM, {r['within1']} within 1 and {r['upsampling']} chroma-subsampled within "
+            f"{r['max_other_decoder']}; {r['pydicom_fails']} pydicom cannot decode, "
             f"{r['no_pixels']} have no pixels")
 
 

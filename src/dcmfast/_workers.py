@@ -2,13 +2,17 @@
 
 pylibjpeg-libjpeg and pylibjpeg-openjpeg decode with the GIL held, so two
 threads decode no faster than one. Frames are instead sent to a small pool of
-worker processes (kept for the life of the process, started with forkserver
-so a threaded parent is safe) which decode straight into one shared-memory
-array; the parent copies that array into the caller's once.
+worker processes (kept for the life of the process) which decode straight
+into one shared-memory array; the parent copies that array into the caller's
+once. On Linux the workers are forked: forkserver and spawn would re-import
+the caller's __main__ module in every worker (running an unguarded script
+again, and failing outright for ``python -c`` or stdin); the pool is created
+from the thread that first needs it and its workers only run pure decoding.
 """
 from __future__ import annotations
 
 import atexit
+import sys
 import multiprocessing as mp
 import threading
 from concurrent.futures import ProcessPoolExecutor
@@ -28,7 +32,7 @@ def _get_pool(n: int) -> ProcessPoolExecutor:
         if _pool is None or _pool_size < n:
             if _pool is not None:
                 _pool.shutdown(wait=False, cancel_futures=True)
-            ctx = mp.get_context("forkserver")
+            ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
             _pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx)
             _pool_size = n
         return _pool

@@ -557,8 +557,10 @@ def get_private_entry(tag: TagType, private_creator: str) -> PrivateEntry:
         msg = f"{tag.private_creator} '{private_creator}' is not a valid private creator"
         import logging
 
+        from dcmfast.errors import DicomWarning
+
         logging.getLogger("dcmfast").warning(msg)
-        warnings.warn(msg, stacklevel=2)
+        warnings.warn(msg, DicomWarning, stacklevel=2)
         raise KeyError(msg) from exc
 
     group = f"{tag >> 16:04X}"

@@ -490,6 +490,7 @@ class _Plan:
         self.buf = buf
         self.vr = vr
         self.photometric = info.photometric
+        self.as_rgb = True  # YBR_FULL_422 native 8-bit: upsample and convert in one pass
         self.fragments: list[list[memoryview]] | None = None
         self.frames = info.frames
         if info.encapsulated:
@@ -587,13 +588,20 @@ class _Plan:
         correct = info.keyword == "PixelData" and (
             info.bits_stored < info.bits_allocated or info.high_bit != info.bits_stored - 1)
         if info.photometric == "YBR_FULL_422":
-            raw = np.empty(info.frame_units // info.dtype.itemsize, dtype=info.dtype)
-            _pixels.native_unpack(self.buf, start, raw, raw.size, 1, info.bits_allocated,
-                                  info.bits_stored, info.high_bit, bool(info.pixel_representation),
-                                  big_endian=info.big_endian, swap_ow8=self._swap_ow8(),
-                                  correct_bits=correct, frame=index)
-            _ybr422_expand(raw, out)
-            return "YBR_FULL"
+            to_rgb = self.as_rgb and info.bits_allocated == 8
+            if info.bits_allocated == 8 and not self._swap_ow8():
+                raw: Any = memoryview(self.buf).cast("B")[start:start + info.frame_units]
+                if len(raw) < info.frame_units:
+                    raise PixelDataError(f"frame {index} is cut short", frame=index)
+            else:
+                raw = np.empty(info.frame_units // info.dtype.itemsize, dtype=info.dtype)
+                _pixels.native_unpack(self.buf, start, raw, raw.size, 1, info.bits_allocated,
+                                      info.bits_stored, info.high_bit,
+                                      bool(info.pixel_representation),
+                                      big_endian=info.big_endian, swap_ow8=self._swap_ow8(),
+                                      correct_bits=correct, frame=index)
+            _ybr422_expand(raw, out, to_rgb)
+            return "RGB" if to_rgb else "YBR_FULL"
         _pixels.native_unpack(
             self.buf, start, out, info.frame_pixels, info.samples, info.bits_allocated,
             info.bits_stored, info.high_bit, bool(info.pixel_representation),
@@ -606,26 +614,16 @@ class _Plan:
         return self.info.big_endian and self.info.bits_allocated == 8 and self.vr == "OW"
 
 
-def _ybr422_expand(raw: np.ndarray, out: np.ndarray) -> None:
-    """PS3.3 C.7.6.3.1.2: Y1 Y2 Cb Cr -> Y1 Cb Cr Y2 Cb Cr."""
-    flat = out.reshape(-1)
-    fn = getattr(_pixels, "ybr422_expand", None)
-    if fn is not None:
-        fn(raw, flat)
-        return
-    flat[::6] = raw[::4]
-    flat[3::6] = raw[1::4]
-    flat[1::6] = raw[2::4]
-    flat[4::6] = raw[2::4]
-    flat[2::6] = raw[3::4]
-    flat[5::6] = raw[3::4]
+def _ybr422_expand(raw: Any, out: np.ndarray, to_rgb: bool = False) -> None:
+    """PS3.3 C.7.6.3.1.2: Y1 Y2 Cb Cr -> Y1 Cb Cr Y2 Cb Cr (and, for 8-bit data
+    when ``to_rgb``, YBR_FULL -> RGB in the same pass)."""
+    _pixels.ybr422_expand(raw, out, out.dtype.itemsize, to_rgb)
 
 
 def _ybr_to_rgb(arr: np.ndarray) -> None:
     """YBR_FULL -> RGB in place, pydicom's rounding (PS3.3 C.7.6.3.1.2)."""
-    fn = getattr(_pixels, "ybr_full_to_rgb_inplace", None)
-    if fn is not None and arr.dtype == np.uint8 and arr.flags.c_contiguous:
-        fn(arr.reshape(-1))
+    if arr.dtype == np.uint8 and arr.flags.c_contiguous:
+        _pixels.ybr_full_to_rgb_inplace(arr)
         return
     from dcmfast import processing
     arr[...] = processing.convert_color_space(arr, "YBR_FULL", "RGB")
@@ -763,6 +761,7 @@ def decode(ds: Any, *, index: int | None = None, as_rgb: bool = True, threads: i
            values: dict | None = None) -> np.ndarray:
     """Decode ``ds``'s pixels: all frames, or frame ``index``."""
     plan = _plan_for(ds, values)
+    plan.as_rgb = as_rgb
     info = plan.info
     nframes = plan.frames
     if index is not None:
@@ -886,6 +885,7 @@ def iter_frames(src: Any, *, as_rgb: bool = True) -> Iterator[np.ndarray]:
     """Yield one decoded frame at a time (each a new array)."""
     ds = _dataset(src)
     plan = _plan_for(ds)
+    plan.as_rgb = as_rgb
     info = plan.info
     for i in range(plan.frames):
         frame = np.empty(info.frame_shape(), dtype=info.dtype)

@@ -76,7 +76,7 @@ def _as_array_native(runner: Any, index: int | None) -> np.ndarray:
                               bool(runner.pixel_representation), big_endian=big,
                               swap_ow8=swap_ow8, correct_bits=False)
         out = np.empty(count // 2 * 3, dtype=dtype)
-        _ybr422_expand(raw, out)
+        _ybr422_expand(raw, out, False)
         runner.set_option("photometric_interpretation", "YBR_FULL")
         return out
 

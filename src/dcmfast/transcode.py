@@ -77,6 +77,7 @@ def decompress(ds: Any, *, as_rgb: bool = True) -> Any:
 
     ts = _syntax_of(ds)
     plan = pixels._plan_for(ds)
+    plan.as_rgb = as_rgb
     info = plan.info
     arr = np.empty(info.shape(plan.frames), dtype=info.dtype)
     frames = arr.reshape((plan.frames,) + info.frame_shape())
@@ -101,6 +102,7 @@ def _native_frames(ds: Any) -> tuple[Any, np.ndarray]:
     from dcmfast import pixels
 
     plan = pixels._plan_for(ds)
+    plan.as_rgb = False
     info = plan.info
     if info.photometric == "YBR_FULL_422" and not info.encapsulated:
         raise ValueError("native YBR_FULL_422 data must be decompressed to RGB before compressing "

@@ -4,9 +4,13 @@ dcmfast's ``ds.pixel_array`` must give pydicom's shape, dtype and values:
 
 * native and lossless data: identical values;
 * JPEG / JPEG-LS / JPEG 2000: pydicom is asked to use the same decoder
-  (pylibjpeg) and the values must be identical; pydicom's default choice may be
-  GDCM, whose lossy JPEG IDCT rounds differently, so against pydicom's default
-  lossy colour data may differ by at most 1 per sample.
+  (pylibjpeg) and the values must be identical. pydicom's default decoder may
+  be GDCM (libjpeg-turbo inside) instead: lossy JPEG then differs because the
+  two libraries' IDCT rounding (at most 1 per sample) and, for chroma-subsampled
+  YCbCr streams, their chroma upsampling filters differ (libjpeg-turbo's
+  "fancy" triangle filter against plain replication: up to 5 here). Those
+  files are counted separately with their largest difference; the bound
+  asserted is 1 for streams without subsampling and 8 with it.
 
 Intended differences:
 
@@ -46,7 +50,8 @@ _PYLIBJPEG = _LOSSY | {
 #: file -> reason: pydicom decodes it but dcmfast deliberately does otherwise
 KNOWN_PIXEL_DIFFERENCES: dict[str, str] = {}
 
-RESULTS = {"identical": 0, "within1": 0, "pydicom_fails": 0, "no_pixels": 0}
+RESULTS = {"identical": 0, "within1": 0, "upsampling": 0, "max_other_decoder": 0,
+           "pydicom_fails": 0, "no_pixels": 0}
 
 
 def _reference(path: str):
@@ -117,6 +122,29 @@ def test_pixel_array_matches_pydicom(path):
         # the same decoder must give the same values, lossy or not
         np.testing.assert_array_equal(ours, same_plugin)
     assert ts in _LOSSY, f"lossless data differs from pydicom ({ts})"
-    diff = np.abs(ours.astype(np.int64) - ref.astype(np.int64)).max()
-    assert diff <= 1, f"lossy data differs by {diff} from pydicom's default decoder"
-    RESULTS["within1"] += 1
+    assert same_plugin is not None, "pydicom could not decode it with pylibjpeg"
+    diff = int(np.abs(ours.astype(np.int64) - ref.astype(np.int64)).max())
+    bound = 8 if _subsampled(path) else 1
+    assert diff <= bound, f"lossy data differs by {diff} from pydicom's default decoder"
+    RESULTS["within1" if diff <= 1 else "upsampling"] += 1
+    RESULTS["max_other_decoder"] = max(RESULTS["max_other_decoder"], diff)
+
+
+def _subsampled(path: str) -> bool:
+    """Whether the first JPEG frame's chroma components are subsampled (SOF
+    sampling factors differ between components; ISO/IEC 10918-1 B.2.2)."""
+    from dcmfast.pixels import _plan_for
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plan = _plan_for(dcmfast.dcmread(path))
+    src = bytes(plan.fragments[0][0][:4096])
+    i = 2
+    while i + 4 <= len(src) and src[i] == 0xFF:
+        marker, length = src[i + 1], src[i + 2] << 8 | src[i + 3]
+        if marker in (0xC0, 0xC1, 0xC2):
+            n = src[i + 9]
+            factors = {src[i + 11 + 3 * c] for c in range(n)}
+            return len(factors) > 1
+        i += 2 + length
+    return False
