@@ -248,3 +248,20 @@ def test_missing_module_elements_raise_clear_errors():
     del ds.PixelData
     with pytest.raises(AttributeError, match="no 'Pixel Data'"):
         ds.pixel_array
+
+
+@pytest.mark.parametrize("name", ["CT_small.dcm", "mlut_18.dcm", "vlut_04.dcm", "MR_small.dcm"])
+def test_rescale_and_voi_options_match_pydicom(name):
+    from pydicom.data import get_testdata_file
+    from pydicom.pixels import apply_modality_lut, apply_voi_lut
+
+    path = get_testdata_file(name)
+    if path is None:
+        pytest.skip(f"{name} missing")
+    pds = pydicom.dcmread(path)
+    modality = apply_modality_lut(pds.pixel_array, pds)
+    np.testing.assert_array_equal(dcmfast.pixel_array(path, rescale=True), modality)
+    voi = apply_voi_lut(modality, pds)
+    ours = dcmfast.pixel_array(path, voi=True)
+    assert ours.dtype == voi.dtype
+    np.testing.assert_array_equal(ours, voi)
