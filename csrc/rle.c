@@ -28,7 +28,7 @@
  * segments are decoded in lockstep, a chunk of pixels at a time, into
  * contiguous planes in a 16 KB stack buffer (rle_cursor keeps a run cut by a
  * chunk's end), then interleaved into dst by loops the compiler vectorises
- * (2 and 4 planes) or that store whole words (3 planes). The hot loop runs
+ * (2, 4 and 8 planes) or that store whole words (3 planes). The hot loop runs
  * without clamps while a whole run (at most 129 input, 128 output bytes)
  * fits, and writes fixed-size blocks (16-byte literal copies, a 128-byte
  * replicate fill) that later runs overwrite, so short runs cost no
@@ -221,25 +221,17 @@ static void interleave3(uint8_t *restrict d, const uint8_t *restrict a, const ui
     size_t i = 0;
 #ifdef RLE_LE_WORDS
     /* 8 pixels at a time: three 8-byte loads, three 8-byte stores
-     * (a0 b0 c0 a1 b1 c1 a2 b2 | c2 a3 b3 c3 a4 b4 c4 a5 | b5 c5 a6 b6 c6 a7 b7 c7);
-     * 8 pixels of one colour (a replicate run in every plane: backgrounds)
-     * are one 3-byte pattern. */
-    const uint64_t ones = 0x0101010101010101u;
+     * (a0 b0 c0 a1 b1 c1 a2 b2 | c2 a3 b3 c3 a4 b4 c4 a5 | b5 c5 a6 b6 c6 a7 b7 c7).
+     * (A one-colour fast path for 8-pixel blocks was no faster even on
+     * mostly-background frames: its branch mispredicts at every run edge.) */
     for (; i + 8u <= m; i += 8u) {
         uint64_t x, y, z, w0, w1, w2;
         memcpy(&x, a + i, 8);
         memcpy(&y, b + i, 8);
         memcpy(&z, c + i, 8);
-        if (x == (x & 0xFFu) * ones && y == (y & 0xFFu) * ones && z == (z & 0xFFu) * ones) {
-            const uint64_t pat = (x & 0xFFu) | ((y & 0xFFu) << 8) | ((z & 0xFFu) << 16);
-            w0 = pat | (pat << 24) | (pat << 48);
-            w1 = (pat >> 16) | (pat << 8) | (pat << 32) | (pat << 56);
-            w2 = (pat >> 8) | (pat << 16) | (pat << 40);
-        } else {
-            w0 = spread3(x) | (spread3(y) << 8) | (spread3(z) << 16);
-            w1 = (spread3(x >> 24) << 8) | (spread3(y >> 24) << 16) | spread3(z >> 16);
-            w2 = (spread3(x >> 48) << 16) | spread3(y >> 40) | (spread3(z >> 40) << 8);
-        }
+        w0 = spread3(x) | (spread3(y) << 8) | (spread3(z) << 16);
+        w1 = (spread3(x >> 24) << 8) | (spread3(y >> 24) << 16) | spread3(z >> 16);
+        w2 = (spread3(x >> 48) << 16) | spread3(y >> 40) | (spread3(z >> 40) << 8);
         memcpy(d + 3u * i, &w0, 8);
         memcpy(d + 3u * i + 8u, &w1, 8);
         memcpy(d + 3u * i + 16u, &w2, 8);
