@@ -563,8 +563,12 @@ class _Plan:
         ts = info.transfer_syntax
         if ts == _RLE:
             src = frags[0] if len(frags) == 1 else b"".join(frags)
-            _pixels.rle_decode_frame(src, out, info.rows, info.columns, info.samples,
-                                     info.dtype.itemsize, frame=index)
+            flags = _pixels.rle_decode_frame(src, out, info.rows, info.columns, info.samples,
+                                             info.dtype.itemsize, frame=index)
+            if flags & _pixels.RLE_W_EXCESS:
+                warnings.warn(
+                    f"RLE frame {index}: a segment decodes to more than Rows x Columns bytes; "
+                    "the excess is ignored (PS3.5 G.3.2)", DicomWarning, stacklevel=3)
             return self.photometric
         src = bytes(frags[0]) if len(frags) == 1 else b"".join(frags)
         return _decode_plugin(info, src, out, index)
