@@ -65,37 +65,43 @@ static inline uint16_t ld16(const uint8_t *p, int big) {
     return big ? (uint16_t)((w >> 8) | (w << 8)) : w;
 }
 
-#define DCF_LOOP16(BIG, EXPR)                                   \
-    for (i = 0; i < n; i++) {                                   \
-        const uint16_t v = (uint16_t)(ld16(s + 2 * i, BIG) >> shift); \
-        o[i] = (EXPR);                                          \
+#define DCF_LOOP16(BIG, SHIFT, EXPR)                                 \
+    for (i = 0; i < n; i++) {                                        \
+        const uint16_t v = (uint16_t)(ld16(s + 2 * i, BIG) >> (SHIFT)); \
+        o[i] = (EXPR);                                               \
     }
 
 static void unpack16(const uint8_t *s, uint16_t *o, uint64_t n, int big, int correct, unsigned shift,
                      unsigned bits, int is_signed) {
     uint64_t i;
-    const unsigned up = 16u - bits;
     const uint16_t mask = (uint16_t)(bits >= 16 ? 0xFFFFu : ((1u << bits) - 1u));
+    const uint16_t sign = (uint16_t)(1u << (bits - 1u));
+    /* sign extension as (v & mask) ^ sign - sign: vectorizes, unlike variable shifts */
+#define DCF_SEXT (uint16_t)((uint16_t)((v & mask) ^ sign) - sign)
     if (!correct) {
-        shift = 0;
         if (!big) {
             memcpy(o, s, (size_t)n * 2u);
         } else {
-            DCF_LOOP16(1, v)
+            DCF_LOOP16(1, 0, v)
+        }
+    } else if (shift == 0) { /* High Bit = Bits Stored - 1: the usual layout */
+        if (is_signed) {
+            if (big) {
+                DCF_LOOP16(1, 0, DCF_SEXT)
+            } else {
+                DCF_LOOP16(0, 0, DCF_SEXT)
+            }
+        } else if (big) {
+            DCF_LOOP16(1, 0, (uint16_t)(v & mask))
+        } else {
+            DCF_LOOP16(0, 0, (uint16_t)(v & mask))
         }
     } else if (is_signed) {
-        if (big) {
-            DCF_LOOP16(1, (uint16_t)(int16_t)((int16_t)(uint16_t)(v << up) >> up))
-        } else {
-            DCF_LOOP16(0, (uint16_t)(int16_t)((int16_t)(uint16_t)(v << up) >> up))
-        }
+        DCF_LOOP16(big, shift, DCF_SEXT)
     } else {
-        if (big) {
-            DCF_LOOP16(1, (uint16_t)(v & mask))
-        } else {
-            DCF_LOOP16(0, (uint16_t)(v & mask))
-        }
+        DCF_LOOP16(big, shift, (uint16_t)(v & mask))
     }
+#undef DCF_SEXT
 }
 #undef DCF_LOOP16
 

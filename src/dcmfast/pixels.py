@@ -81,10 +81,22 @@ MODULE_KEYWORDS = ("Rows", "Columns", "SamplesPerPixel", "BitsAllocated", "BitsS
                    "NumberOfFrames")
 
 
+_MODULE_TAGS = tuple(zip(MODULE_KEYWORDS, (0x00280010, 0x00280011, 0x00280002, 0x00280100,
+                                            0x00280101, 0x00280102, 0x00280103, 0x00280004,
+                                            0x00280006, 0x00280008)))
+
+
 def module_values(ds: Any) -> dict:
     """keyword -> value (or None) of each of MODULE_KEYWORDS."""
-    get = ds.get
-    return {k: get(k) for k in MODULE_KEYWORDS}
+    lookup = getattr(ds, "_lookup", None)
+    if lookup is None:  # a pydicom Dataset
+        get = ds.get
+        return {k: get(k) for k in MODULE_KEYWORDS}
+    out = {}
+    for keyword, tag in _MODULE_TAGS:
+        elem = lookup(tag)
+        out[keyword] = elem.value if elem is not None else None
+    return out
 
 
 class PixelInfo:
