@@ -3,17 +3,20 @@
 After the import, pydicom's own ``ds.pixel_array`` (and
 ``pydicom.pixels.pixel_array`` / ``iter_pixels``) decode
 
-* native (uncompressed) Pixel Data with dcmfast's C kernel: byte swapping,
-  bit unpacking, planar configuration and YBR_FULL_422 upsampling in one pass
-  with the GIL released (pydicom has no plugin hook for native data, so the
-  native decoding step of :class:`pydicom.pixels.decoders.base.Decoder` is
-  replaced; file-like sources still go through pydicom's own code);
+* native little-endian Pixel Data with dcmfast's C kernel: bit unpacking,
+  planar configuration and YBR_FULL_422 upsampling in one pass with the GIL
+  released (pydicom has no plugin hook for native data, so the native
+  decoding step of :class:`pydicom.pixels.decoders.base.Decoder` is replaced).
+  File-like sources, ``view_only=True`` and big endian data - which pydicom
+  returns as read-only or '>'-ordered views of the source - keep pydicom's
+  own code, so its results stay exactly pydicom's;
 * RLE Lossless with dcmfast's C decoder, registered as the "dcmfast" plugin of
   pydicom's RLE Lossless decoder and put first in its preference order.
 
 Everything else - validation, reshaping, unused-bit correction, colour
-conversion - stays pydicom's, so results are pydicom's, except that big
-endian data comes back in the machine's byte order instead of a '>u2' view.
+conversion - stays pydicom's. pydicom's own decoder tests (tests/pixels of
+its source distribution) pass with the backend installed; see
+tests/differential/test_pydicom_plugin.py.
 :func:`uninstall` restores pydicom's behaviour.
 """
 from __future__ import annotations
@@ -43,16 +46,25 @@ def _decode_rle_frame(src: bytes, runner: Any) -> bytearray:
     spp = runner.samples_per_pixel
     size = max(runner.bits_allocated // 8, 1)
     out = bytearray(rows * cols * spp * size)
-    _pixels.rle_decode_frame(src, out, rows, cols, spp, size)
-    # the kernel writes pixel-interleaved samples (pydicom's RLE gives planes)
-    runner.set_option("planar_configuration", 0)
+    if spp == 1:
+        _pixels.rle_decode_frame(src, out, rows, cols, spp, size)
+        return out
+    # the kernel writes pixel-interleaved samples; pydicom's RLE decoders give
+    # one plane per sample (as_buffer() callers rely on it), so reorder
+    pixels = np.empty((rows * cols, spp), dtype=f"u{size}")
+    _pixels.rle_decode_frame(src, pixels, rows, cols, spp, size)
+    np.copyto(np.frombuffer(out, dtype=f"u{size}").reshape(spp, rows * cols), pixels.T)
+    runner.set_option("planar_configuration", 1)
     return out
 
 
 def _as_array_native(runner: Any, index: int | None) -> np.ndarray:
     """Replacement of pydicom's Decoder._as_array_native (same contract: a 1-D
     array of the frame(s), before pydicom's reshape and processing)."""
-    if not (runner.is_dataset or runner.is_buffer):
+    if (not (runner.is_dataset or runner.is_buffer) or runner.get_option("view_only", False)
+            or not runner.transfer_syntax.is_little_endian):
+        # file-like sources, read-only views of the source, and big endian data
+        # (which pydicom returns as a '>' view) stay with pydicom's own code
         return _state["native"](runner, index)
     src = runner.src
     ba = runner.bits_allocated
