@@ -30,6 +30,11 @@
  * offset read from a small per-call table. The rare "near" cases (about 1 in
  * 500 pixels) take the exact path. The exhaustive test covers both paths.
  *
+ * The fused YBR_FULL_422 -> RGB path (the pixel_array hot path) also has an
+ * SSE2 version (every x86-64) doing the same fixed-point arithmetic on 8
+ * pairs at a time; groups with a "near" pair fall back to the scalar code.
+ * The in-place (back to front) expansion and YBR_FULL -> RGB are scalar.
+ *
  * All tables are built on the stack per call (a few KB); nothing static is
  * mutable.
  */

@@ -12,9 +12,11 @@
  *   assignment into the index array both wrap in their numpy types, which
  *   dcf_lut_index_t names, before np.clip.
  * - Rescale and windowing: the same IEEE double operations in the same order
- *   as the numpy expressions (no contraction into fused multiply-adds: the
- *   default x86-64 and aarch64 builds have -ffp-contract=off semantics only
- *   when FMA is not targeted; see the note in dcf_window).
+ *   as the numpy expressions, each rounded on its own. numpy never fuses a
+ *   multiply and an add (they are separate ufunc passes), so contraction
+ *   into FMA is switched off for this file (GCC defaults to
+ *   -ffp-contract=fast in gnu99 mode, which matters where the target has
+ *   FMA: aarch64, or x86-64 built with -march=haswell and later).
  * - Segmented LUT linear segments: np.around(np.linspace(y0 + step, y1, n))
  *   as numpy 2 computes linspace (i * step + start, last value = stop) and
  *   rounds (half to even).
@@ -22,6 +24,14 @@
 #include "lut.h"
 
 #include <string.h>
+
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
+/* no-trapping-math lets the windowing selects vectorize; it changes no value
+ * (only whether FP exception flags may be raised speculatively). */
+#pragma GCC optimize("fp-contract=off", "no-trapping-math")
+#endif
 
 static inline int set_err(dcf_error_t *err, int code, uint64_t offset) {
     if (err != NULL) {
@@ -111,45 +121,122 @@ static inline int64_t wrap_to(int64_t x, int t) {
 
 /* ---- LUT lookup ---------------------------------------------------------------- */
 
-/* The index loop for one source type; T the C type, TT its dcf_dtype_t. */
-#define LUT_LOOP(T)                                                                    \
-    for (i = 0; i < count; i++) {                                                      \
-        T v;                                                                           \
-        int64_t idx = 0;                                                               \
-        memcpy(&v, src + i * sizeof(T), sizeof(T));                                    \
-        if ((int64_t)v >= first) {                                                     \
-            idx = (int64_t)v - first;                                                  \
-            if (wrapping) {                                                            \
-                idx = wrap_to(wrap_to(idx, ix->diff_type), ix->index_type);            \
-            }                                                                          \
-            if (idx < 0) {                                                             \
-                idx = 0;                                                               \
-            } else if (idx > last) {                                                   \
-                idx = last;                                                            \
-            }                                                                          \
-        }                                                                              \
-        if (DCF_UNLIKELY((uint64_t)idx >= lut_len)) {                                  \
-            return set_err(err, DCF_E_SHORT_INPUT, (uint64_t)(i * sizeof(T)));         \
-        }                                                                              \
-        if (lut_bytes == 1) {                                                          \
-            uint8_t *o = dst + i * nluts;                                              \
-            for (c = 0; c < nluts; c++) {                                              \
-                o[c] = luts[c][idx];                                                   \
-            }                                                                          \
-        } else {                                                                       \
-            uint8_t *o = dst + 2 * i * nluts;                                          \
-            for (c = 0; c < nluts; c++) {                                              \
-                memcpy(o + 2 * c, luts[c] + 2 * idx, 2);                               \
-            }                                                                          \
-        }                                                                              \
+typedef struct {
+    int64_t first, last; /* first mapped value, last index (nr_entries - 1) */
+    int diff_type, index_type;
+    int wrapping;        /* diff_type or index_type set */
+    int checked;         /* last >= lut_len: every index must be checked */
+    size_t lut_len;
+} lut_plan_t;
+
+/* The index of one value (PS3.3 C.7.6.3.1.5 / C.11.1.1 with pydicom's wrapping). */
+static inline int64_t lut_index(const lut_plan_t *p, int64_t v) {
+    int64_t idx = v - p->first;
+    if (p->wrapping) {
+        idx = wrap_to(wrap_to(idx, p->diff_type), p->index_type);
     }
+    idx = v < p->first ? 0 : idx;
+    idx = idx < 0 ? 0 : idx;
+    return idx > p->last ? p->last : idx;
+}
+
+#define LUT_BAD UINT32_MAX
+
+/* Index of every value of an 8- or 16-bit source type (LUT_BAD: past the
+ * LUT data), so the per-pixel work is two loads. */
+static void lut_table(const lut_plan_t *p, int src_type, uint32_t *tab) {
+    int64_t v, lo = 0, n = 256;
+    switch (src_type) {
+    case DCF_DT_I8: lo = -128; break;
+    case DCF_DT_U16: n = 65536; break;
+    case DCF_DT_I16: lo = -32768; n = 65536; break;
+    default: break;
+    }
+    for (v = lo; v < lo + n; v++) {
+        int64_t idx = lut_index(p, v);
+        tab[(uint64_t)v & (uint64_t)(n - 1)] = (uint64_t)idx >= p->lut_len ? LUT_BAD : (uint32_t)idx;
+    }
+}
+
+/* One loop per (source type, entry size, number of LUTs): the reads, the
+ * entry copies and the LUT count are compile-time constants in each copy
+ * (the helpers below are inlined with literal arguments). */
+static inline int lut_loop(const uint8_t *src, size_t count, int src_type, size_t esz,
+                           uint8_t *dst, const uint8_t *const *luts, size_t nluts,
+                           int lut_bytes, const lut_plan_t *p, const uint32_t *tab,
+                           dcf_error_t *err) {
+    size_t i, c;
+    const uint8_t *l0 = luts[0], *l1 = nluts > 1 ? luts[1] : luts[0],
+                  *l2 = nluts > 2 ? luts[2] : luts[0];
+    for (i = 0; i < count; i++) {
+        size_t k;
+        if (tab != NULL) {
+            uint64_t v = (uint64_t)rd_int(src + i * esz, src_type) & (esz == 1 ? 0xFFu : 0xFFFFu);
+            uint32_t t = tab[v];
+            if (p->checked && DCF_UNLIKELY(t == LUT_BAD)) {
+                return set_err(err, DCF_E_SHORT_INPUT, (uint64_t)(i * esz));
+            }
+            k = t;
+        } else {
+            int64_t idx = lut_index(p, rd_int(src + i * esz, src_type));
+            if (p->checked && DCF_UNLIKELY((uint64_t)idx >= p->lut_len)) {
+                return set_err(err, DCF_E_SHORT_INPUT, (uint64_t)(i * esz));
+            }
+            k = (size_t)idx;
+        }
+        if (lut_bytes == 1) {
+            uint8_t *o = dst + i * nluts;
+            if (nluts == 1) {
+                o[0] = l0[k];
+            } else if (nluts == 3) {
+                o[0] = l0[k];
+                o[1] = l1[k];
+                o[2] = l2[k];
+            } else {
+                for (c = 0; c < nluts; c++) {
+                    o[c] = luts[c][k];
+                }
+            }
+        } else {
+            uint8_t *o = dst + 2 * i * nluts;
+            if (nluts == 1) {
+                memcpy(o, l0 + 2 * k, 2);
+            } else if (nluts == 3) {
+                memcpy(o, l0 + 2 * k, 2);
+                memcpy(o + 2, l1 + 2 * k, 2);
+                memcpy(o + 4, l2 + 2 * k, 2);
+            } else {
+                for (c = 0; c < nluts; c++) {
+                    memcpy(o + 2 * c, luts[c] + 2 * k, 2);
+                }
+            }
+        }
+    }
+    return DCF_OK;
+}
+
+#define LUT_CASE(TT, SZ)                                                                   \
+    case TT:                                                                               \
+        if (lut_bytes == 1) {                                                              \
+            rc = nluts == 1 ? lut_loop(src, count, TT, SZ, dst, luts, 1, 1, &p, tab, err)  \
+               : nluts == 3 ? lut_loop(src, count, TT, SZ, dst, luts, 3, 1, &p, tab, err)  \
+                            : lut_loop(src, count, TT, SZ, dst, luts, nluts, 1, &p, tab, err); \
+        } else {                                                                           \
+            rc = nluts == 1 ? lut_loop(src, count, TT, SZ, dst, luts, 1, 2, &p, tab, err)  \
+               : nluts == 3 ? lut_loop(src, count, TT, SZ, dst, luts, 3, 2, &p, tab, err)  \
+                            : lut_loop(src, count, TT, SZ, dst, luts, nluts, 2, &p, tab, err); \
+        }                                                                                  \
+        break;
 
 int dcf_lut_apply(const uint8_t *src, size_t srclen, int src_type, size_t count, uint8_t *dst,
                   size_t dstlen, const uint8_t *const *luts, size_t nluts, size_t lut_len,
-                  int lut_bytes, const dcf_lut_index_t *ix, dcf_error_t *err) {
-    size_t i, c, esz = dcf_dtype_size(src_type);
-    int64_t first, last;
-    int wrapping;
+                  int lut_bytes, const dcf_lut_index_t *ix, uint32_t *scratch, size_t scratchlen,
+                  dcf_error_t *err) {
+    size_t c, esz = dcf_dtype_size(src_type);
+    lut_plan_t p;
+    uint32_t small[256];
+    const uint32_t *tab = NULL;
+    int rc;
     if (src == NULL || dst == NULL || luts == NULL || ix == NULL || !is_int_type(src_type) ||
         nluts < 1 || nluts > 4 || (lut_bytes != 1 && lut_bytes != 2) ||
         (ix->diff_type != DCF_DT_NONE && !is_int_type(ix->diff_type)) ||
@@ -168,19 +255,35 @@ int dcf_lut_apply(const uint8_t *src, size_t srclen, int src_type, size_t count,
     if (dstlen < count * nluts * (size_t)lut_bytes) {
         return set_err(err, DCF_E_OUTPUT_TOO_SMALL, dstlen);
     }
-    first = ix->first_map;
-    last = (int64_t)(ix->nr_entries == 0 ? 65536u : ix->nr_entries) - 1;
-    wrapping = ix->diff_type != DCF_DT_NONE || ix->index_type != DCF_DT_NONE;
-    if (first < -((int64_t)1 << 40) || first > ((int64_t)1 << 40)) {
+    if (ix->first_map < -((int64_t)1 << 40) || ix->first_map > ((int64_t)1 << 40)) {
         return set_err(err, DCF_E_ARG, 0);
     }
+    p.first = ix->first_map;
+    p.last = (int64_t)(ix->nr_entries == 0 ? 65536u : ix->nr_entries) - 1;
+    p.diff_type = ix->diff_type;
+    p.index_type = ix->index_type;
+    p.wrapping = ix->diff_type != DCF_DT_NONE || ix->index_type != DCF_DT_NONE;
+    p.lut_len = lut_len;
+    p.checked = (uint64_t)p.last >= lut_len;
+    /* a table of every value's index when it costs less than the pixels */
+    if (esz == 1 && count >= 256) {
+        lut_table(&p, src_type, small);
+        tab = small;
+    } else if (esz == 2 && count >= 65536 && scratch != NULL && scratchlen >= 65536) {
+        lut_table(&p, src_type, scratch);
+        tab = scratch;
+    }
     switch (src_type) {
-    case DCF_DT_U8: LUT_LOOP(uint8_t) break;
-    case DCF_DT_I8: LUT_LOOP(int8_t) break;
-    case DCF_DT_U16: LUT_LOOP(uint16_t) break;
-    case DCF_DT_I16: LUT_LOOP(int16_t) break;
-    case DCF_DT_U32: LUT_LOOP(uint32_t) break;
-    default: LUT_LOOP(int32_t) break;
+    LUT_CASE(DCF_DT_U8, 1)
+    LUT_CASE(DCF_DT_I8, 1)
+    LUT_CASE(DCF_DT_U16, 2)
+    LUT_CASE(DCF_DT_I16, 2)
+    LUT_CASE(DCF_DT_U32, 4)
+    default:
+    LUT_CASE(DCF_DT_I32, 4)
+    }
+    if (rc != DCF_OK) {
+        return rc;
     }
     return set_err(err, DCF_OK, 0);
 }
@@ -467,19 +570,18 @@ int dcf_window(const uint8_t *src, size_t srclen, int src_type, size_t count, do
         hi = center + width / 2.0;
         /* pydicom: below = arr <= lo; above = arr > hi; the rest (NaN too)
          * gets ((arr - c) / w + .5) * y_range + y_min, each operation rounded
-         * (written as separate statements; the build targets no FMA). */
+         * (written as separate statements; the build targets no FMA). The
+         * formula is evaluated for every value and then selected, without
+         * branches (w may be 0 for LINEAR: inf/NaN there is never selected
+         * except for a NaN x, which pydicom maps to NaN as well). */
         TYPED_LOOP({
-            if (x <= lo) {
-                dst[i] = y_min;
-            } else if (x > hi) {
-                dst[i] = y_max;
-            } else {
-                double t = x - center;
-                t = t / width;
-                t = t + 0.5;
-                t = t * y_range;
-                dst[i] = t + y_min;
-            }
+            double t = x - center;
+            t = t / width;
+            t = t + 0.5;
+            t = t * y_range;
+            t = t + y_min;
+            t = x > hi ? y_max : t;
+            dst[i] = x <= lo ? y_min : t;
         })
     } else if (func == DCF_VOI_SIGMOID_ARG) {
         if (!(width > 0.0)) {

@@ -56,10 +56,14 @@ typedef struct {
  * results interleaved: dst gets count * nluts entries of lut_bytes
  * (nluts = 1: grey, 3: RGB, 4: RGBA). An index at or past lut_len (a
  * descriptor that promises more entries than the data holds) stops with
- * DCF_E_SHORT_INPUT, offset = the byte offset of the value in src. */
+ * DCF_E_SHORT_INPUT, offset = the byte offset of the value in src.
+ * scratch (optional, may be NULL): at least 65536 entries let a 16-bit source
+ * be mapped through a table of every value's index (worth it from 65536
+ * pixels on); 8-bit sources use a 256-entry table on the stack. */
 int dcf_lut_apply(const uint8_t *src, size_t srclen, int src_type, size_t count, uint8_t *dst,
                   size_t dstlen, const uint8_t *const *luts, size_t nluts, size_t lut_len,
-                  int lut_bytes, const dcf_lut_index_t *ix, dcf_error_t *err);
+                  int lut_bytes, const dcf_lut_index_t *ix, uint32_t *scratch, size_t scratchlen,
+                  dcf_error_t *err);
 
 /* Expand segmented palette LUT data (C.7.9.2) into dst (at most dstcap
  * entries; *dstcount gets the number written). src holds srclen / word_bytes

@@ -46,7 +46,8 @@ cdef extern from "lut.h" nogil:
     size_t dcf_dtype_size(int dtype)
     int dcf_lut_apply(const uint8_t *src, size_t srclen, int src_type, size_t count, uint8_t *dst,
                       size_t dstlen, const uint8_t *const *luts, size_t nluts, size_t lut_len,
-                      int lut_bytes, const dcf_lut_index_t *ix, dcf_error_t *err)
+                      int lut_bytes, const dcf_lut_index_t *ix, uint32_t *scratch,
+                      size_t scratchlen, dcf_error_t *err)
     int dcf_segmented_lut_expand(const uint8_t *src, size_t srclen, int word_bytes,
                                  int little_endian, uint16_t *dst, size_t dstcap,
                                  size_t *dstcount, dcf_error_t *err)
@@ -357,6 +358,9 @@ def lut_apply(arr, luts, first_map, nr_entries, diff_dtype=None, index_dtype=Non
     cdef uint8_t[::1] d
     cdef const uint8_t[::1] lv0, lv1, lv2, lv3
     cdef const uint8_t *lp[4]
+    cdef uint32_t[::1] scratch
+    cdef uint32_t *sp = NULL
+    cdef size_t slen = 0
     cdef dcf_lut_index_t ix
     cdef dcf_error_t err
     cdef int rc, src_type, lut_bytes
@@ -411,9 +415,13 @@ def lut_apply(arr, luts, first_map, nr_entries, diff_dtype=None, index_dtype=Non
     lp[1] = &lv1[0]
     lp[2] = &lv2[0]
     lp[3] = &lv3[0]
+    if arr.itemsize == 2 and count >= 65536:
+        scratch = _np.empty(65536, dtype=_np.uint32)  # index of every 16-bit value
+        sp = &scratch[0]
+        slen = 65536
     with nogil:
         rc = dcf_lut_apply(&s[0], <size_t>s.shape[0], src_type, count, &d[0], <size_t>d.shape[0],
-                           lp, nl, lut_len, lut_bytes, &ix, &err)
+                           lp, nl, lut_len, lut_bytes, &ix, sp, slen, &err)
     if rc == DCF_E_SHORT_INPUT and err.offset < <uint64_t>s.shape[0]:
         i = err.offset // arr.itemsize
         raise PixelDataError(

@@ -300,3 +300,42 @@ def test_windowing_errors_as_pydicom():
     ds = _windowing_ds("MONOCHROME1", 10, 10, "CUBIC", 16, 0, None, None)
     with pytest.raises(ValueError, match="Unsupported"):
         dp.apply_windowing(arr, ds)
+
+
+@pytest.mark.parametrize("src_dtype", ["u1", "i1", "u2", "i2"])
+@pytest.mark.parametrize("first,entries,diff_dtype,index_dtype", [
+    (0, 256, None, None), (-2048, 4096, "i2", "i2"), (100, 300, "i4", "u1"),
+    (-30000, 0, "i2", "u2"), (5, 65535, None, "i1"), (40000, 10, "u2", "u2")])
+def test_lut_apply_table_path_matches_per_pixel_path(src_dtype, first, entries, diff_dtype,
+                                                     index_dtype):
+    """Large 8/16-bit inputs go through a table of every value's index; small
+    ones compute each index. Both must agree with numpy's wrapping arithmetic."""
+    dt = np.dtype(src_dtype)
+    info = np.iinfo(dt)
+    values = np.arange(int(info.min), int(info.max) + 1).astype(dt)
+    arr = np.tile(values, max(1, 70000 // values.size))
+    lut = (np.arange(65536, dtype=np.uint32) * 7 % 65521).astype(np.uint16)
+    big = dp.lut_apply(arr, [lut, lut[::-1].copy(), lut], first, entries, diff_dtype, index_dtype)
+    small = np.concatenate([dp.lut_apply(arr[i:min(i + 100, values.size)],
+                                         [lut, lut[::-1].copy(), lut], first,
+                                         entries, diff_dtype, index_dtype)
+                            for i in range(0, values.size, 100)])
+    assert np.array_equal(big[: values.size], small)
+    # numpy reference: wrap the difference, then the index, then clip
+    d = arr.astype(np.int64) - first
+    if diff_dtype:
+        d = d.astype(diff_dtype).astype(np.int64)
+    if index_dtype:
+        d = d.astype(index_dtype).astype(np.int64)
+    idx = np.where(arr.astype(np.int64) >= first, d, 0)
+    idx = np.clip(idx, 0, (entries or 65536) - 1)
+    assert np.array_equal(big[:, 0], lut[idx]) and np.array_equal(big[:, 1], lut[::-1][idx])
+    # LUT data shorter than the descriptor: the same error from both paths
+    short = lut[:50].copy()
+    reaches = bool((idx >= 50).any())
+    for a in (arr, arr[:100]):
+        if reaches and bool((idx[: a.size] >= 50).any()):
+            with pytest.raises(PixelDataError):
+                dp.lut_apply(a, [short], first, entries, diff_dtype, index_dtype)
+        else:
+            dp.lut_apply(a, [short], first, entries, diff_dtype, index_dtype)
