@@ -447,6 +447,54 @@ static inline int pairs8_rgb_sse2(const sse_consts_t *k, const uint8_t *s, uint8
 }
 #endif
 
+#ifdef DCF_COLOR_SSE2
+/* The plain 8-bit expansion of 8 pairs (no colour conversion), with the
+ * same record stores as pairs8_rgb_sse2: reads s[0..31], writes d[0..49]. */
+static inline void pairs8_u8_sse2(const uint8_t *s, uint8_t *d) {
+    const __m128i m8 = _mm_set1_epi32(0xFF);
+    __m128i a = _mm_loadu_si128((const __m128i *)(const void *)s);
+    __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(s + 16));
+    /* 32-bit lanes Y1 | Y2 << 8 | Cb << 16 | Cr << 24 -> 16-bit lanes per pair */
+    __m128i y1 = _mm_packs_epi32(_mm_and_si128(a, m8), _mm_and_si128(b, m8));
+    __m128i y2 = _mm_packs_epi32(_mm_and_si128(_mm_srli_epi32(a, 8), m8),
+                                 _mm_and_si128(_mm_srli_epi32(b, 8), m8));
+    __m128i cb = _mm_packs_epi32(_mm_srli_epi32(_mm_slli_epi32(a, 8), 24),
+                                 _mm_srli_epi32(_mm_slli_epi32(b, 8), 24));
+    __m128i cr = _mm_packs_epi32(_mm_srli_epi32(a, 24), _mm_srli_epi32(b, 24));
+    __m128i ab = _mm_or_si128(y1, _mm_slli_epi16(cb, 8));    /* Y1 Cb */
+    __m128i cd = _mm_or_si128(cr, _mm_slli_epi16(y2, 8));    /* Cr Y2 */
+    __m128i ef = _mm_or_si128(cb, _mm_slli_epi16(cr, 8));    /* Cb Cr */
+    __m128i lo = _mm_unpacklo_epi16(ab, cd), hi = _mm_unpackhi_epi16(ab, cd);
+    __m128i elo = _mm_unpacklo_epi16(ef, _mm_setzero_si128());
+    __m128i ehi = _mm_unpackhi_epi16(ef, _mm_setzero_si128());
+    __m128i rec = _mm_unpacklo_epi32(lo, elo);
+    _mm_storel_epi64((__m128i *)(void *)d, rec);
+    _mm_storel_epi64((__m128i *)(void *)(d + 6), _mm_srli_si128(rec, 8));
+    rec = _mm_unpackhi_epi32(lo, elo);
+    _mm_storel_epi64((__m128i *)(void *)(d + 12), rec);
+    _mm_storel_epi64((__m128i *)(void *)(d + 18), _mm_srli_si128(rec, 8));
+    rec = _mm_unpacklo_epi32(hi, ehi);
+    _mm_storel_epi64((__m128i *)(void *)(d + 24), rec);
+    _mm_storel_epi64((__m128i *)(void *)(d + 30), _mm_srli_si128(rec, 8));
+    rec = _mm_unpackhi_epi32(hi, ehi);
+    _mm_storel_epi64((__m128i *)(void *)(d + 36), rec);
+    _mm_storel_epi64((__m128i *)(void *)(d + 42), _mm_srli_si128(rec, 8));
+}
+#endif
+
+/* Forward (non-overlapping) plain 8-bit expansion of npairs pairs. */
+static void pairs_u8_forward(const uint8_t *src, uint8_t *dst, size_t npairs) {
+    size_t k = 0;
+#ifdef DCF_COLOR_SSE2
+    for (; npairs >= 9 && k <= npairs - 9; k += 8) {
+        pairs8_u8_sse2(src + 4 * k, dst + 6 * k);
+    }
+#endif
+    for (; k < npairs; k++) {
+        pair_u8(src + 4 * k, dst + 6 * k);
+    }
+}
+
 /* Forward (non-overlapping) fused 422 -> RGB of npairs pairs. */
 static void pairs_rgb_forward(const ybr_tables_t *t, const uint8_t *src, uint8_t *dst, size_t npairs) {
     size_t k = 0;
@@ -496,9 +544,7 @@ int dcf_ybr422_expand(const uint8_t *src, size_t srclen, uint8_t *dst, size_t ds
         if (to_rgb) {
             pairs_rgb_forward(&t, src, dst, npairs);
         } else if (bps == 1) {
-            for (k = 0; k < npairs; k++) {
-                pair_u8(src + 4 * k, dst + 6 * k);
-            }
+            pairs_u8_forward(src, dst, npairs);
         } else {
             for (k = 0; k < npairs; k++) {
                 pair_u16(src + 8 * k, dst + 12 * k);

@@ -187,6 +187,25 @@ def test_ybr422_expand_in_place(bits, to_rgb):
     assert np.array_equal(buf, expected)
 
 
+@pytest.mark.parametrize("npairs", list(range(1, 41)) + [1000, 12345])
+def test_ybr422_expand_group_boundaries(npairs):
+    """The SIMD path works on groups of 8 pairs and stays 2 bytes inside the
+    output; every length up to 5 groups plus a tail, against numpy/pydicom."""
+    rng = np.random.default_rng(npairs)
+    src = rng.integers(0, 256, 4 * npairs, dtype=np.uint8)
+    ref = np.empty(6 * npairs, np.uint8)
+    ref[::6], ref[3::6] = src[::4], src[1::4]
+    ref[1::6], ref[4::6] = src[2::4], src[2::4]
+    ref[2::6], ref[5::6] = src[3::4], src[3::4]
+    guard = np.full(6 * npairs + 16, 0xA5, np.uint8)
+    out = guard[: 6 * npairs]
+    dp.ybr422_expand(src, out, 1)
+    assert np.array_equal(out, ref) and (guard[6 * npairs:] == 0xA5).all()
+    dp.ybr422_expand(src, out, 1, ybr_to_rgb=True)
+    assert np.array_equal(out, pp.convert_color_space(ref.reshape(-1, 3), "YBR_FULL", "RGB").reshape(-1))
+    assert (guard[6 * npairs:] == 0xA5).all()
+
+
 def test_ybr422_corpus_file():
     path = _testfile("SC_ybr_full_422_uncompressed.dcm")
     ds = pydicom.dcmread(path)
