@@ -70,12 +70,13 @@ def decode_frames(plan: Any, indices: list[int], frames_out: np.ndarray, n: int)
     shm = shared_memory.SharedMemory(create=True, size=nbytes)
     try:
         shared = np.ndarray(frames_out.shape, dtype=frames_out.dtype, buffer=shm.buf)
-        chunks: list[list[tuple[int, int, bytes]]] = [[] for _ in range(n)]
+        # two tasks per worker: balances frames of uneven cost, few round trips
+        tasks = max(1, min(len(indices), 2 * n))
+        chunks: list[list[tuple[int, int, bytes]]] = [[] for _ in range(tasks)]
         for slot, index in enumerate(indices):
             frags = plan.fragments[index]
             src = bytes(frags[0]) if len(frags) == 1 else b"".join(frags)
-            # contiguous runs of frames per worker
-            chunks[slot * n // len(indices)].append((slot, index, src))
+            chunks[slot * tasks // len(indices)].append((slot, index, src))
         futures = [pool.submit(_decode_chunk, plan.info, jobs, shm.name, frames_out.shape,
                                frames_out.dtype.str) for jobs in chunks if jobs]
         spaces = [""] * len(indices)
