@@ -6,7 +6,7 @@ How to run (from the repository root)::
     python -m pytest benchmarks/ --benchmark-disable       # smoke mode (CI): each body once
     python -m pytest benchmarks/ --benchmark-only -k "not dcmfast"   # peers only
 
-The first run generates the data (~30 s, ~800 MB in ``benchmarks/.data`` or
+The first run generates the data (~1 min, ~1.1 GB with the pixel benchmarks' files, in ``benchmarks/.data`` or
 ``$DCMFAST_BENCH_DATA``; see ``gen_data.py``).  Results: the terminal table
 and ``benchmarks/.results/ratios.json`` (peer median / dcmfast median).
 ``--benchmark-only`` skips the non-timing peak-RSS check; it runs in the
