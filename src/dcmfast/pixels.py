@@ -22,12 +22,12 @@ import os
 import struct
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Iterator, Sequence as _Seq
+from typing import Any, Iterator
 
 import numpy as np
 
-from dcmfast import _pixels
-from dcmfast.errors import DicomWarning, InvalidDicomError, PixelDataError
+from dcmfast import _parse, _pixels
+from dcmfast.errors import DicomWarning, PixelDataError
 
 __all__ = ["pixel_array", "iter_frames", "PixelInfo", "get_frame_fragments"]
 
@@ -254,12 +254,7 @@ def _raw_value(ds: Any, tag: int) -> tuple[Any, str | None]:
     return value, elem.VR
 
 
-def _fragments_or_searched() -> int:
-    from dcmfast import _parse
-    return _parse.TF_FRAGMENTS | _parse.TF_SEARCHED
-
-
-_FRAGMENTS_OR_SEARCHED = _fragments_or_searched()
+_FRAGMENTS_OR_SEARCHED = _parse.TF_FRAGMENTS | _parse.TF_SEARCHED
 
 
 # -- encapsulated pixel data (PS3.5 A.4) -------------------------------------------
@@ -512,9 +507,6 @@ class _Plan:
                 raise PixelDataError(
                     f"{len(self.fragments)} frames found in the encapsulated Pixel Data but "
                     f"NumberOfFrames is {info.frames}")
-            if len(self.fragments) > info.frames and self.frames > 1 and \
-                    info.transfer_syntax in _LIBJPEG:
-                pass  # pydicom may add excess JPEG frames; keep NumberOfFrames
             for i in range(info.frames):
                 _check_plausible(info, self.fragments[i], i)
         else:
@@ -560,10 +552,6 @@ class _Plan:
                 f"The pixel data is {actual} bytes long, which indicates it contains "
                 f"{actual - expected} bytes of excess padding to be removed",
                 DicomWarning, stacklevel=4)
-
-    # the colour space of a frame after decoding, before as_rgb
-    def decoded_photometric(self) -> str:
-        return self.photometric
 
     def decode_frame(self, index: int, out: np.ndarray) -> str:
         """Decode frame ``index`` into ``out`` (one frame, final dtype, C order).
@@ -693,10 +681,7 @@ def _decode_plugin(info: PixelInfo, src: bytes, out: np.ndarray, index: int) -> 
             f"frame {index} decoded to {arr.size} samples, {flat.size} expected", frame=index)
     if arr.size > flat.size:
         arr = arr[:flat.size]
-    if container.itemsize < flat.dtype.itemsize or container != flat.dtype:
-        flat[...] = arr
-    else:
-        flat[...] = arr
+    flat[...] = arr  # converts a narrower container (e.g. 8-bit precision) to the dtype
     _sign_correction(info, ts, params, flat)
     return pi
 
