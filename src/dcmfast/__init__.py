@@ -74,7 +74,7 @@ def build_info() -> dict:
     import importlib
 
     modules = {}
-    for name in ("_parse",):
+    for name in ("_parse", "_pixels"):
         mod = importlib.import_module(f"dcmfast.{name}")
         modules[name] = {"file": mod.__file__, "compiled": bool(getattr(mod, "COMPILED", False))}
     return {"version": __version__, "modules": modules}

@@ -16,6 +16,8 @@ from dcmfast._csrc cimport dcf_error_t, dcf_status_text, DCF_OK, DCF_NO_TAG
 
 from dcmfast.errors import PixelDataError
 
+COMPILED = True  # what dcmfast.build_info() reports
+
 
 cdef int _check(int code, const dcf_error_t *err, str what, object frame=None) except -1:
     """Raise PixelDataError for a failed kernel call (code < 0)."""

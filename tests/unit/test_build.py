@@ -11,11 +11,12 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 CSRC = ROOT / "csrc"
 
 
-def test_build_info_lists_compiled_tokenizer():
+def test_build_info_lists_compiled_modules():
     info = dcmfast.build_info()
-    parse = info["modules"]["_parse"]
-    assert parse["compiled"] is True
-    assert parse["file"].endswith((".so", ".pyd")), parse["file"]
+    for name in ("_parse", "_pixels"):
+        module = info["modules"][name]
+        assert module["compiled"] is True, name
+        assert module["file"].endswith((".so", ".pyd")), module["file"]
 
 
 def test_dcmread_uses_the_compiled_tokenizer(monkeypatch):

@@ -45,12 +45,20 @@ def demo(out: TextIO = sys.stdout) -> int:
     files = sample_files()
     out.write(f"dcmfast {dcmfast.__version__}: {len(files)} sample files in {SAMPLES_DIR}\n")
     out.write(f"compiled modules: {', '.join(dcmfast.build_info()['modules'])}\n\n")
-    out.write(f"{'file':<28} {'syntax':<35} {'patient':<34} {'read (median)':>14}\n")
+    out.write(f"{'file':<28} {'syntax':<35} {'patient':<28} {'read (median)':>14} "
+              f"{'+ pixels':>12}  pixel array\n")
     for path in files:
         ds = dcmfast.dcmread(path)
         syntax = ds.file_meta.TransferSyntaxUID.name
         us = _median_us(lambda: dcmfast.dcmread(path, stop_before_pixels=True).PatientName)
-        out.write(f"{path.name:<28} {syntax:<35} {str(ds.PatientName):<34} {us:>11.1f} us\n")
+        if "PixelData" in ds:
+            arr = ds.pixel_array
+            px = f"{_median_us(lambda: dcmfast.dcmread(path).pixel_array):>9.1f} us"
+            shape = f"{arr.shape} {arr.dtype}"
+        else:
+            px, shape = f"{'-':>12}", "no Pixel Data"
+        out.write(f"{path.name:<28} {syntax:<35} {str(ds.PatientName):<28} {us:>11.1f} us "
+                  f"{px}  {shape}\n")
     seg = dcmfast.dcmread(get_sample("seg_undefined_lengths.dcm"))
     z = [float(item.PlanePositionSequence[0].ImagePositionPatient[2])
          for item in seg.PerFrameFunctionalGroupsSequence]
