@@ -8,6 +8,7 @@ pydicom 3's ``Dataset.decompress`` / ``Dataset.compress``);
 """
 from __future__ import annotations
 
+import os
 import struct
 from typing import Any
 
@@ -184,7 +185,8 @@ def _openjpeg() -> Any:
 
 def transcode_file(src: Any, dst: Any, to: str) -> str:
     """Read ``src``, convert its pixels to ``to`` ("explicit", "rle", "j2k" or
-    a UID) and write ``dst`` atomically. Returns the written syntax UID."""
+    a UID) and write ``dst`` atomically, creating its folder if needed.
+    Returns the written syntax UID."""
     from dcmfast.filereader import dcmread
     from dcmfast.filewriter import dcmwrite
 
@@ -199,5 +201,7 @@ def transcode_file(src: Any, dst: Any, to: str) -> str:
         compress(ds, target)
     else:
         raise ValueError("no Pixel Data to compress")
+    if isinstance(dst, (str, os.PathLike)):
+        os.makedirs(os.path.dirname(os.fspath(dst)) or ".", exist_ok=True)
     dcmwrite(dst, ds, transfer_syntax=target)
     return target

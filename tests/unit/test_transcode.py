@@ -106,3 +106,10 @@ def test_compress_refuses_what_it_cannot_encode():
     ds = dcmfast.dcmread(_source("CT_small.dcm"))
     with pytest.raises(NotImplementedError, match="RLE Lossless"):
         compress(ds, "1.2.840.10008.1.2.4.50")
+
+
+def test_transcode_file_creates_the_output_folder(tmp_path):
+    dst = tmp_path / "new" / "deeper" / "ct.dcm"
+    transcode_file(_source("CT_small.dcm"), str(dst), "rle")
+    np.testing.assert_array_equal(dcmfast.dcmread(str(dst)).pixel_array,
+                                  dcmfast.dcmread(_source("CT_small.dcm")).pixel_array)
