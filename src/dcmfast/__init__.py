@@ -29,6 +29,7 @@ __all__ = [
     "__version__", "dcmread", "dcmwrite", "read_file_meta_info", "Dataset", "FileDataset",
     "FileMetaDataset", "DataElement", "Sequence", "Tag", "BaseTag", "UID", "InvalidDicomError",
     "DicomWarning", "PixelDataError", "build_info", "from_pydicom", "pixel_array", "iter_frames",
+    "convert",
 ]
 
 
@@ -46,6 +47,15 @@ def iter_frames(src, *, as_rgb=True):
     from dcmfast.pixels import iter_frames as _iter_frames
 
     return _iter_frames(src, as_rgb=as_rgb)
+
+
+def convert(sources, out_dir, to, *, workers=None, overwrite=False, progress=True, gzip=False,
+            client=None, scheduler=None):
+    """Bulk conversion of files and folders; see :func:`dcmfast.bulk.convert`."""
+    from dcmfast.bulk import convert as _convert
+
+    return _convert(sources, out_dir, to, workers=workers, overwrite=overwrite,
+                    progress=progress, gzip=gzip, client=client, scheduler=scheduler)
 
 
 def dcmwrite(filename, dataset, *, transfer_syntax=None, **kwargs):

@@ -150,10 +150,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
-    from dcmfast.convert import convert_files
+    from dcmfast.bulk import convert
 
-    summary = convert_files(args.sources, args.output, args.to, workers=args.workers,
-                            overwrite=args.overwrite, progress=not args.quiet)
+    summary = convert(args.sources, args.output, args.to, workers=args.workers,
+                      overwrite=args.overwrite, progress=not args.quiet, gzip=args.gzip,
+                      scheduler=args.scheduler)
     summary.report(sys.stdout)
     return 1 if summary.failed else 0
 
@@ -168,13 +169,22 @@ def main(argv: Iterable[str] | None = None) -> int:
     p.add_argument("-f", "--force", action="store_true", help="read files without the DICM preamble")
     p.set_defaults(func=_cmd_dump)
 
-    p = sub.add_parser("convert", help="convert the pixel encoding of DICOM files and folders")
+    p = sub.add_parser("convert", help="convert DICOM files and folders: transfer syntax, or "
+                                       "series to NIfTI / npy volumes")
     p.add_argument("sources", nargs="+", help="DICOM files or folders (searched recursively)")
-    p.add_argument("-o", "--output", required=True, help="output folder (relative paths kept)")
-    p.add_argument("--to", required=True, choices=["explicit", "rle", "j2k"],
-                   help="explicit: decompress to Explicit VR Little Endian; rle: RLE Lossless; "
-                        "j2k: JPEG 2000 Lossless")
+    p.add_argument("-o", "--output", required=True,
+                   help="output folder (file formats keep relative paths; volumes are named "
+                        "PatientID/SeriesNumber_Description_uid)")
+    p.add_argument("--to", required=True,
+                   choices=["explicit", "implicit", "deflate", "big", "rle", "j2k", "nifti", "npy"],
+                   help="explicit/implicit/deflate/big: native pixels in that transfer syntax; "
+                        "rle: RLE Lossless; j2k: JPEG 2000 Lossless; nifti: one .nii per series "
+                        "(needs nibabel); npy: one .npy (+ .json geometry) per series")
+    p.add_argument("--gzip", action="store_true", help="nifti: write .nii.gz")
     p.add_argument("-j", "--workers", type=int, default=None, help="worker processes (default: CPUs)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run the work on a Dask distributed cluster (e.g. tcp://host:8786); "
+                        "its workers must see the same paths")
     p.add_argument("--overwrite", action="store_true", help="replace outputs that already exist")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_convert)

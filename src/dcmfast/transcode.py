@@ -23,9 +23,15 @@ EXPLICIT_LE = "1.2.840.10008.1.2.1"
 RLE_LOSSLESS = "1.2.840.10008.1.2.5"
 J2K_LOSSLESS = "1.2.840.10008.1.2.4.90"
 _NATIVE = {"1.2.840.10008.1.2", EXPLICIT_LE, "1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"}
+_LITTLE_NATIVE = _NATIVE - {"1.2.840.10008.1.2.2"}
+
+IMPLICIT_LE = "1.2.840.10008.1.2"
+EXPLICIT_BE = "1.2.840.10008.1.2.2"
+DEFLATED_LE = "1.2.840.10008.1.2.1.99"
 
 #: names accepted by ``dcmfast convert --to`` and :func:`transcode_file`
-SYNTAXES = {"explicit": EXPLICIT_LE, "rle": RLE_LOSSLESS, "j2k": J2K_LOSSLESS}
+SYNTAXES = {"explicit": EXPLICIT_LE, "implicit": IMPLICIT_LE, "deflate": DEFLATED_LE,
+            "big": EXPLICIT_BE, "rle": RLE_LOSSLESS, "j2k": J2K_LOSSLESS}
 
 
 def _syntax_of(ds: Any) -> str:
@@ -174,6 +180,24 @@ def _set_syntax(ds: Any, uid: str) -> None:
     ds.file_meta.TransferSyntaxUID = uid
 
 
+def _pixels_to_big_endian(ds: Any) -> None:
+    """Byte-swap native little-endian pixel words for Explicit VR Big Endian
+    (PS3.5 §7.3: OW/OF/OD values are swapped per word; OB is not). The
+    writer writes values as they are, as pydicom does."""
+    tag = next(t for t in (0x7FE00010, 0x7FE00008, 0x7FE00009) if t in ds)
+    elem = ds[tag]
+    size = {0x7FE00008: 4, 0x7FE00009: 8}.get(tag)
+    if size is None:
+        bits = int(ds.get("BitsAllocated", 8) or 8)
+        if elem.VR == "OB" or bits <= 8 and elem.VR != "OW":
+            return
+        size = max(2, bits // 8)
+    data = bytes(elem.value)
+    usable = len(data) - len(data) % size
+    swapped = np.frombuffer(data, f"<u{size}", usable // size).astype(f">u{size}").tobytes()
+    ds[tag] = DataElement(tag, elem.VR, swapped + data[usable:])
+
+
 def _openjpeg() -> Any:
     try:
         import openjpeg
@@ -184,19 +208,22 @@ def _openjpeg() -> Any:
 
 
 def transcode_file(src: Any, dst: Any, to: str) -> str:
-    """Read ``src``, convert its pixels to ``to`` ("explicit", "rle", "j2k" or
-    a UID) and write ``dst`` atomically, creating its folder if needed.
-    Returns the written syntax UID."""
+    """Read ``src``, convert it to ``to`` (a name of :data:`SYNTAXES` or a
+    UID) and write ``dst`` atomically, creating its folder if needed. Native
+    targets (explicit, implicit, deflate, big) decompress encapsulated pixels
+    first. Returns the written syntax UID."""
     from dcmfast.filereader import dcmread
     from dcmfast.filewriter import dcmwrite
 
     target = SYNTAXES.get(to, to)
     ds = dcmread(src)
     has_pixels = any(t in ds for t in (0x7FE00010, 0x7FE00008, 0x7FE00009))
-    if target == EXPLICIT_LE:
-        if has_pixels and _syntax_of(ds) not in _NATIVE - {"1.2.840.10008.1.2.2"}:
+    if target in _NATIVE:
+        if has_pixels and _syntax_of(ds) not in _LITTLE_NATIVE:
             decompress(ds)
-        _set_syntax(ds, EXPLICIT_LE)
+        if has_pixels and target == EXPLICIT_BE:
+            _pixels_to_big_endian(ds)
+        _set_syntax(ds, target)
     elif has_pixels:
         compress(ds, target)
     else:

@@ -1,5 +1,5 @@
-"""Transcoding pixel data: decompress to Explicit VR Little Endian, compress to
-RLE Lossless and JPEG 2000 Lossless; outputs decode pixel-identically in
+"""Transcoding: decompress to native Explicit/Implicit VR Little Endian, Deflated
+or Explicit Big Endian, compress to RLE Lossless and JPEG 2000 Lossless; outputs decode pixel-identically in
 pydicom, and RLE output in DCMTK's dcmdrle; ``dcmfast convert`` on folders."""
 from __future__ import annotations
 
@@ -44,14 +44,14 @@ def _source(name):
 
 
 @pytest.mark.parametrize("name", SOURCES)
-@pytest.mark.parametrize("to", ["explicit", "rle", "j2k"])
+@pytest.mark.parametrize("to", ["explicit", "implicit", "deflate", "big", "rle", "j2k"])
 def test_transcoded_pixels_are_identical_in_pydicom(name, to, tmp_path):
     src = _source(name)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         expected = dcmfast.dcmread(src).pixel_array
     dst = str(tmp_path / "out.dcm")
-    if to != "explicit" and dcmfast.dcmread(src).BitsAllocated == 1:
+    if to in ("rle", "j2k") and dcmfast.dcmread(src).BitsAllocated == 1:
         with pytest.raises(NotImplementedError):
             transcode_file(src, dst, to)
         return
@@ -66,6 +66,11 @@ def test_transcoded_pixels_are_identical_in_pydicom(name, to, tmp_path):
     theirs = _pydicom_pixels(dst)
     np.testing.assert_array_equal(theirs, expected)
     np.testing.assert_array_equal(dcmfast.dcmread(dst).pixel_array, expected)
+    # the rest of the data set comes through too (pydicom reads the same values)
+    before, after = pydicom.dcmread(src), pydicom.dcmread(dst)
+    for keyword in ("PatientName", "SOPInstanceUID", "Rows", "Columns", "SamplesPerPixel"):
+        if keyword in before:
+            assert after[keyword].value == before[keyword].value, keyword
 
 
 @pytest.mark.skipif(shutil.which("dcmdrle") is None, reason="DCMTK's dcmdrle is not installed")
