@@ -12,7 +12,7 @@ Each kernel family lives in its own include file:
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.string cimport memcpy, memset
 
-from dcmfast._csrc cimport dcf_error_t, dcf_status_text, DCF_OK, DCF_NO_TAG
+from dcmfast._csrc cimport dcf_error_t, dcf_status_text, DCF_OK, DCF_NO_TAG, DCF_E_UNSUPPORTED
 
 from dcmfast.errors import PixelDataError
 
@@ -33,3 +33,4 @@ cdef int _check(int code, const dcf_error_t *err, str what, object frame=None) e
 include "_native.pxi"
 include "_rle.pxi"
 include "_color.pxi"
+include "_ljpeg.pxi"

@@ -48,6 +48,9 @@ _LIBJPEG = frozenset([
     "1.2.840.10008.1.2.4.80",  # JPEG-LS Lossless
     "1.2.840.10008.1.2.4.81",  # JPEG-LS Near Lossless
 ])
+#: JPEG lossless (process 14, and its SV1 subset): dcmfast's own decoder
+#: (csrc/ljpeg.c, GIL released) for one component; libjpeg otherwise
+_LJPEG = frozenset(["1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70"])
 _JPEGLS = frozenset(["1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81"])
 _OPENJPEG = frozenset([
     "1.2.840.10008.1.2.4.90",  # JPEG 2000 Lossless
@@ -570,6 +573,10 @@ class _Plan:
                     f"RLE frame {index}: a segment decodes to more than Rows x Columns bytes; "
                     "the excess is ignored (PS3.5 G.3.2)", DicomWarning, stacklevel=3)
             return self.photometric
+        if ts in _LJPEG and info.samples == 1:
+            data = frags[0] if len(frags) == 1 else b"".join(frags)
+            if _ljpeg_frame(info, data, out, index):
+                return self.photometric
         src = bytes(frags[0]) if len(frags) == 1 else b"".join(frags)
         return _decode_plugin(info, src, out, index)
 
@@ -631,6 +638,25 @@ def _ybr_to_rgb(arr: np.ndarray) -> None:
         return
     from dcmfast import processing
     arr[...] = processing.convert_color_space(arr, "YBR_FULL", "RGB")
+
+
+def _ljpeg_frame(info: PixelInfo, src: Any, out: np.ndarray, index: int) -> bool:
+    """A single-component JPEG lossless frame through dcmfast's decoder, the
+    same samples libjpeg gives. False (nothing promised about ``out``) when
+    the stream or the sample size is one to leave to libjpeg."""
+    size = info.dtype.itemsize
+    flat = out.reshape(-1)
+    if size == 2:
+        hdr = _pixels.ljpeg_decode(src, flat.view(np.uint16), frame=index)
+        return hdr is not None and hdr["precision"] > 8
+    if size == 1:
+        tmp = np.empty(flat.size, np.uint16)
+        hdr = _pixels.ljpeg_decode(src, tmp, frame=index)
+        if hdr is None or hdr["precision"] > 8:
+            return False
+        flat[...] = tmp.astype(np.uint8).view(flat.dtype)
+        return True
+    return False
 
 
 def _plugin(module: str, package: str) -> Any:
@@ -814,7 +840,9 @@ def decode(ds: Any, *, index: int | None = None, as_rgb: bool = True, threads: i
         else:
             run(runs[0])
         spaces = [info.photometric] * k
-    elif n > 1 and info.encapsulated and info.transfer_syntax not in (_RLE,):
+    elif n > 1 and info.encapsulated and info.transfer_syntax != _RLE and not (
+            info.transfer_syntax in _LJPEG and info.samples == 1):
+        # the plugins hold the GIL: worker processes
         from dcmfast import _workers
         spaces = _workers.decode_frames(plan, indices, frames_out, n)
     elif n > 1:
