@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT
  *
- * ljpeg.c - JPEG lossless (Huffman) decoder: ITU-T T.81 Annex H (process
- * 14), Annex C (Huffman table specification), F.2.2.3 (decode procedure
- * for DC-style categories), B (marker syntax). DICOM PS3.5 8.2.1 / A.4.1.
+ * ljpeg.c - JPEG lossless (Huffman) decoder.
+ *
+ * Implements: ITU-T T.81 Annex H (the lossless process 14), Annex C
+ * (Huffman table specification), F.2.2 (decoding categories and their
+ * extra bits), Annex B (marker syntax); DICOM PS3.5 8.2.1 / A.4.1.
  * See ljpeg.h for what is and is not handled.
  */
 #include "ljpeg.h"
