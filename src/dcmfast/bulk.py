@@ -49,17 +49,22 @@ FORMATS = ("explicit", "implicit", "deflate", "big", "rle", "j2k") + VOLUME_FORM
 @dataclass
 class ConvertSummary:
     """What a conversion did: ``converted`` and ``skipped`` (already done)
-    outputs' sources, ``failed`` (source, reason) pairs, and ``ignored``
-    (path, reason) for files that are not DICOM images (series formats
-    only: they are not failures)."""
+    sources (files, or series labels), ``failed`` (source, reason) pairs,
+    ``ignored`` (path, reason) for files that are not DICOM images (series
+    formats only: they are not failures), ``outputs`` (the files written or
+    found done) and ``notes`` (series label, geometry issue: gaps,
+    duplicates, tilt... from the volume's GeometryReport)."""
 
     converted: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     ignored: list[tuple[str, str]] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)
 
     def report(self, out: TextIO) -> None:
+        for label, issue in self.notes:
+            out.write(f"note: {label}: {issue}\n")
         for path, reason in self.failed:
             out.write(f"failed: {path}: {reason}\n")
         ignored = f", ignored {len(self.ignored)} non-image files" if self.ignored else ""
@@ -109,10 +114,11 @@ def _temp_name(dst: str, suffix: str) -> str:
     return os.path.join(folder, f".{name}.{os.getpid()}.tmp{suffix}")
 
 
-def _one_series(job: tuple) -> tuple[str, str | None]:
-    """Worker task: read one series and write it as a volume file.
-    Returns (label, error or None)."""
-    files, series_uid, part, dst, to, threads, label = job
+def _one_series(job: tuple) -> tuple:
+    """Worker task: read one series (one stack) and write it as a volume file.
+    Returns (label, error or None); geometry issues come back as a note
+    ``(label, None, issues)`` third element."""
+    info, dst, to, threads, label = job
     import numpy as np
 
     from dcmfast.series import read_series
@@ -121,10 +127,7 @@ def _one_series(job: tuple) -> tuple[str, str | None]:
     tmp = _temp_name(dst, suffix)
     tmp_json = _temp_name(dst, ".json")
     try:
-        kwargs: dict[str, Any] = {"series_uid": series_uid, "threads": threads}
-        if part is not None:
-            kwargs["part"] = part
-        vol = read_series(files, **kwargs)
+        vol = read_series(info, threads=threads, on_geometry="keep")
         os.makedirs(os.path.dirname(dst) or ".", exist_ok=True)
         if to == "nifti":
             vol.to_nifti(tmp)
@@ -135,12 +138,14 @@ def _one_series(job: tuple) -> tuple[str, str | None]:
                     "direction": np.asarray(vol.direction, float).tolist(),
                     "affine": np.asarray(vol.affine, float).tolist(),
                     "axes": ["slice", "row", "column"], "dtype": str(vol.array.dtype),
-                    "series_uid": series_uid, "files": len(files)}
+                    "series_uid": info.series_uid, "files": len(info.files),
+                    "geometry_issues": list(vol.report.issues)}
             with open(tmp_json, "w") as fp:
                 json.dump(meta, fp, indent=1)
             os.replace(tmp_json, dst[: -len(".npy")] + ".json")
         os.replace(tmp, dst)
-        return label, None
+        issues = list(vol.report.issues)
+        return (label, None, issues) if issues else (label, None)  # type: ignore[return-value]
     except _EXPECTED as exc:
         return label, _reason(exc)
     finally:
@@ -158,16 +163,14 @@ def _safe(text: Any, default: str, limit: int = 48) -> str:
     return cleaned or default
 
 
-def _series_name(info: Any, part: int | None, ext: str) -> str:
+def _series_name(info: Any, ext: str) -> str:
     uid = str(info.series_uid)
-    number = getattr(info, "series_number", None)
-    number = f"{int(number):03d}" if isinstance(number, (int, float)) or str(number or "").isdigit() \
-        else "000"
-    stem = f"{number}_{_safe(getattr(info, 'description', ''), 'series')}_" \
-           f"{zlib.crc32(uid.encode()):08x}"
-    if part is not None:
-        stem += f"_part{part + 1}"
-    return os.path.join(_safe(getattr(info, "patient_id", ""), "unknown_patient"), stem + ext)
+    number = info.series_number
+    stem = f"{int(number) if number is not None else 0:03d}_" \
+           f"{_safe(info.description, 'series')}_{zlib.crc32(uid.encode()):08x}"
+    if info.parts > 1:
+        stem += f"_part{info.part + 1}"
+    return os.path.join(_safe(info.patient_id, "unknown_patient"), stem + ext)
 
 
 def _series_jobs(sources: list[str], out_dir: str, to: str, gzip: bool, summary: ConvertSummary,
@@ -176,20 +179,18 @@ def _series_jobs(sources: list[str], out_dir: str, to: str, gzip: bool, summary:
 
     paths = [p for p, _ in iter_inputs(sources)]
     found = list_series(paths, progress=progress)
-    for path, reason in getattr(found, "skipped", []):
-        summary.ignored.append((path, reason))
+    summary.ignored.extend(found.skipped)
     ext = ".npy" if to == "npy" else (".nii.gz" if gzip else ".nii")
     jobs = []
     for info in found:
-        parts = getattr(info, "parts", None) or [None]
-        for part in (range(len(parts)) if parts != [None] else [None]):
-            dst = os.path.join(out_dir, _series_name(info, part, ext))
-            label = f"series {info.series_uid}" + (f" part {part + 1}" if part is not None else "")
-            if not overwrite and os.path.exists(dst):
-                summary.skipped.append(label)
-                summary.outputs.append(dst)
-                continue
-            jobs.append((list(info.files), str(info.series_uid), part, dst, to, threads, label))
+        dst = os.path.join(out_dir, _series_name(info, ext))
+        label = f"series {info.series_uid}" + (
+            f" part {info.part + 1} of {info.parts}" if info.parts > 1 else "")
+        if not overwrite and os.path.exists(dst):
+            summary.skipped.append(label)
+            summary.outputs.append(dst)
+            continue
+        jobs.append((info, dst, to, threads, label))
     return jobs
 
 
@@ -231,10 +232,13 @@ def convert(sources: Any, out_dir: str, to: str, *, workers: int | None = None,
     bar = _bar(progress, len(jobs), unit, to)
     if task is _one_file:  # (src, dst, to)
         outputs = {job[0]: job[1] for job in jobs}
-    else:  # (files, uid, part, dst, to, threads, label)
-        outputs = {job[-1]: job[3] for job in jobs}
+    else:  # (info, dst, to, threads, label)
+        outputs = {job[-1]: job[1] for job in jobs}
     try:
-        for src, error in _run(task, jobs, workers, client, scheduler):
+        for result in _run(task, jobs, workers, client, scheduler):
+            src, error = result[0], result[1]
+            if len(result) > 2:
+                summary.notes.extend((src, issue) for issue in result[2])
             if error is None:
                 summary.converted.append(src)
                 summary.outputs.append(outputs[src])
@@ -264,7 +268,7 @@ def _bar(progress: bool, total: int, unit: str, to: str) -> Any:
 
 
 def _run(task: Callable, jobs: list, workers: int | None, client: Any,
-         scheduler: str | None) -> Iterator[tuple[str, str | None]]:
+         scheduler: str | None) -> Iterator[tuple]:
     """Run ``task`` over ``jobs``, yielding results as they complete."""
     if not jobs:
         return
@@ -282,7 +286,7 @@ def _run(task: Callable, jobs: list, workers: int | None, client: Any,
 
 
 def _run_dask(task: Callable, jobs: list, client: Any,
-              scheduler: str | None) -> Iterator[tuple[str, str | None]]:
+              scheduler: str | None) -> Iterator[tuple]:
     try:
         from distributed import Client, as_completed
     except ImportError as exc:
