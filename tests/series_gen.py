@@ -136,7 +136,8 @@ def make_dataset(*, rows: int, cols: int, row, col, ipp, pixel_spacing, pixels: 
     ds.RescaleSlope = _fmt(slope)
     ds.RescaleIntercept = _fmt(intercept)
     ds.RescaleType = "HU"
-    dt = "<i2" if signed else "<u2"
+    dt = ("<i2" if signed else "<u2") if transfer_syntax != EXPLICIT_BE else \
+        (">i2" if signed else ">u2")  # the writer keeps a bytes value's bytes as given
     ds.PixelData = np.ascontiguousarray(pixels.astype(dt)).tobytes()
     if extra is not None:
         extra(ds)

@@ -207,7 +207,7 @@ class _Header:
             return None
         table = self.table
         raw = table.value(idx)
-        if len(raw) >= 2 and table.vr(idx) in ("US", "SS", "UN", "OB", "OW", "US or SS"):
+        if len(raw) >= 2 and table.vr(idx) in (None, "US", "SS", "UN", "OB", "OW", "US or SS"):
             return struct.unpack(self.fmt, raw[:2])[0]
         return _int(raw)
 
@@ -738,6 +738,8 @@ class SeriesInfo:
     frame_of_reference: str | None = None
     sop_class: str | None = None
     enhanced: bool = False
+    #: every orientation (row + column cosines, rounded) found in the whole series
+    orientations: list = field(default_factory=list)
     _slices: list = field(default_factory=list, repr=False, compare=False)
 
     def __str__(self) -> str:
@@ -792,8 +794,15 @@ def _summaries(files: list[_File]) -> SeriesList:
     for uid, group in by_series.items():
         slices = [s for f in group for s in f.slices]
         parts, reasons = _split(slices)
+        orients: list = []
+        for s in slices:
+            key = _orientation_key(s)
+            if key and key not in orients:
+                orients.append(key)
         for i, part in enumerate(parts):
-            out.append(_info(uid, part, i, len(parts), "; ".join(reasons)))
+            info = _info(uid, part, i, len(parts), "; ".join(reasons))
+            info.orientations = orients
+            out.append(info)
     out.sort(key=lambda s: (s.patient_id or "", s.study_uid or "", s.series_number or 0,
                             s.series_uid or "", s.part))
     return SeriesList(out, skipped)
@@ -1472,13 +1481,8 @@ def read_series(src: Any, *, series_uid: str | None = None, rescale: bool = True
         info_ = _choose(infos, series_uid, part, len(paths))
         slices = info_._slices
     report = GeometryReport(parts=info_.parts, split_reason=info_.split_reason)
-    orients = []
-    for s in slices:
-        if s.iop is not None and not s.geometry_error:
-            k = _orientation_key(s)
-            if k not in orients:
-                orients.append(k)
-    report.orientations = [tuple(o) for o in orients]
+    report.orientations = list(info_.orientations) or \
+        list(dict.fromkeys(k for k in map(_orientation_key, slices) if k))
     geo = _geometry(slices, report)
     issues = report.issues
     if issues and on_geometry == "raise":
