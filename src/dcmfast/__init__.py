@@ -29,8 +29,22 @@ __all__ = [
     "__version__", "dcmread", "dcmwrite", "read_file_meta_info", "Dataset", "FileDataset",
     "FileMetaDataset", "DataElement", "Sequence", "Tag", "BaseTag", "UID", "InvalidDicomError",
     "DicomWarning", "PixelDataError", "build_info", "from_pydicom", "pixel_array", "iter_frames",
-    "convert",
+    "convert", "read_series", "list_series", "Volume", "GeometryReport", "GeometryError",
+    "GeometryWarning", "SeriesInfo",
 ]
+
+_SERIES_NAMES = frozenset(["read_series", "list_series", "Volume", "GeometryReport",
+                           "GeometryError", "GeometryWarning", "SeriesInfo", "SeriesList",
+                           "SeriesSelectionError"])
+
+
+def __getattr__(name: str):
+    """Lazy exports: dcmfast.series is imported on first use."""
+    if name in _SERIES_NAMES:
+        from dcmfast import series
+
+        return getattr(series, name)
+    raise AttributeError(f"module 'dcmfast' has no attribute {name!r}")
 
 
 def pixel_array(src, *, index=None, as_rgb=True, rescale=False, voi=False, threads=None,

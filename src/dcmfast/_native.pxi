@@ -62,3 +62,51 @@ def native_unpack(object src, uint64_t start, object out, uint64_t pixels, int s
     finally:
         PyBuffer_Release(&sb)
     _check(code, &err, "native pixel data", frame)
+
+
+cdef extern from "rescale.h" nogil:
+    int dcf_rescale_add16(uint16_t *buf, size_t n, int is_signed, int32_t intercept,
+                          int32_t *lo, int32_t *hi)
+    void dcf_rescale_f32_16(const uint16_t *src, size_t n, int is_signed, double slope,
+                            double intercept, float *dst)
+
+
+def rescale_add16(object buf, bint is_signed, int32_t intercept):
+    """Add ``intercept`` in place to the 16-bit stored values in ``buf`` (a
+    writable C-contiguous buffer of 2-byte items) when every result fits
+    int16; the words then read as int16 results. Returns (fits, lo, hi): the
+    true range of stored + intercept; when ``fits`` is False ``buf`` is left
+    as it was. The GIL is released while it runs."""
+    cdef Py_buffer b
+    cdef int32_t lo = 0, hi = 0
+    cdef int ok
+    PyObject_GetBuffer(buf, &b, PyBUF_WRITABLE | PyBUF_ANY_CONTIGUOUS)
+    try:
+        if b.len % 2:
+            raise ValueError("rescale_add16 needs 2-byte samples")
+        with nogil:
+            ok = dcf_rescale_add16(<uint16_t *>b.buf, <size_t>(b.len // 2), is_signed, intercept,
+                                   &lo, &hi)
+    finally:
+        PyBuffer_Release(&b)
+    return bool(ok), lo, hi
+
+
+def rescale_f32_16(object src, bint is_signed, double slope, double intercept, object dst):
+    """dst = src * slope + intercept: 16-bit stored values to float32, with the
+    GIL released. ``dst`` holds as many float32 items as ``src`` 2-byte ones."""
+    cdef Py_buffer s, d
+    PyObject_GetBuffer(src, &s, PyBUF_SIMPLE)
+    try:
+        PyObject_GetBuffer(dst, &d, PyBUF_WRITABLE | PyBUF_ANY_CONTIGUOUS)
+        try:
+            if s.len % 2 or d.len != s.len * 2:
+                raise ValueError(f"rescale_f32_16: {s.len} source bytes need {s.len * 2} "
+                                 f"destination bytes, got {d.len}")
+            with nogil:
+                dcf_rescale_f32_16(<const uint16_t *>s.buf, <size_t>(s.len // 2), is_signed,
+                                   slope, intercept, <float *>d.buf)
+        finally:
+            PyBuffer_Release(&d)
+    finally:
+        PyBuffer_Release(&s)
