@@ -92,6 +92,7 @@ _EXPLICIT_BE = "1.2.840.10008.1.2.2"
 _DEFLATED = "1.2.840.10008.1.2.1.99"
 _RLE = "1.2.840.10008.1.2.5"
 _NATIVE = frozenset([_EXPLICIT_LE, _IMPLICIT_LE, _EXPLICIT_BE, _DEFLATED])
+_LJPEG = frozenset(["1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70"])  # pixels._LJPEG
 
 _DUP_TOL = 1e-3  # mm
 _ORIENT_DECIMALS = 4
@@ -1151,8 +1152,8 @@ class _Reader:
         f = s.file
         info = self.info
         frame = s.frame or 0
-        if f.ts == _RLE:
-            from dcmfast.pixels import get_frame_fragments
+        if f.ts == _RLE or f.ts in _LJPEG:
+            from dcmfast.pixels import _ljpeg_frame, get_frame_fragments
             try:
                 frags = get_frame_fragments(self._value(f), f.frames or 1)[frame]
             except IndexError:
@@ -1162,11 +1163,14 @@ class _Reader:
                 raise PixelDataError(f"{f.path}: {exc}", frame=frame) from None
             src = frags[0] if len(frags) == 1 else b"".join(frags)
             try:
-                _pixels.rle_decode_frame(src, dst, info.rows, info.columns, info.samples,
-                                         info.dtype.itemsize, frame=frame)
+                if f.ts == _RLE:
+                    _pixels.rle_decode_frame(src, dst, info.rows, info.columns, info.samples,
+                                             info.dtype.itemsize, frame=frame)
+                    return
+                if _ljpeg_frame(info, src, dst, frame):
+                    return
             except PixelDataError as exc:
                 raise PixelDataError(f"{f.path}: {exc}", frame=frame) from None
-            return
         if not info.encapsulated and f.ts != _DEFLATED:  # big endian / odd layouts
             buf = self._value(f)
             try:
@@ -1235,8 +1239,12 @@ class _Reader:
                 self.read(k)
 
 
-def _plugin_ts(ts: str) -> bool:
+def _plugin_ts(ts: str, samples: int = 1) -> bool:
+    """Whether slices in ``ts`` need the pylibjpeg plugins (worker processes).
+    Single-component JPEG lossless has dcmfast's own decoder (threads)."""
     from dcmfast import pixels
+    if ts in pixels._LJPEG and samples == 1:
+        return False
     return ts in pixels._LIBJPEG or ts in pixels._OPENJPEG
 
 
@@ -1498,7 +1506,7 @@ def read_series(src: Any, *, series_uid: str | None = None, rescale: bool = True
     shape = (len(order),) + info.frame_shape()
     out = np.empty(shape, dtype=out_dtype)
     reader = _Reader(order, info, out, mode, rescale)
-    if info.encapsulated and _plugin_ts(first.ts):
+    if info.encapsulated and _plugin_ts(first.ts, info.samples):
         _read_plugin(reader, threads, progress)
     else:
         kind = "io" if reader.direct else "cpu"
