@@ -655,7 +655,7 @@ def _hard_key(s: _Slice) -> tuple:
 def _has_repeats(slices: list[_Slice]) -> bool:
     seen = set()
     for s in slices:
-        if s.ipp is None:
+        if s.ipp is None or s.geometry_error:
             continue
         key = tuple(round(v / _DUP_TOL) for v in s.ipp)
         if key in seen:
@@ -667,8 +667,17 @@ def _has_repeats(slices: list[_Slice]) -> bool:
 def _split(slices: list[_Slice]) -> tuple[list[list[_Slice]], list[str]]:
     """Parts of one series, and why it was split (empty: not split)."""
     groups: dict = {}
+    # a slice without usable geometry joins the commonest orientation, so that
+    # reading the series names it (GeometryError) instead of splitting it off
+    counts: dict = {}
     for s in slices:
-        groups.setdefault(_hard_key(s), []).append(s)
+        if not s.geometry_error:
+            key = _hard_key(s)
+            counts[key] = counts.get(key, 0) + 1
+    common = max(counts, key=counts.get) if counts else None
+    for s in slices:
+        key = common if s.geometry_error and common is not None else _hard_key(s)
+        groups.setdefault(key, []).append(s)
     reasons = []
     if len(groups) > 1:
         keys = list(groups)
@@ -1478,6 +1487,12 @@ def read_series(src: Any, *, series_uid: str | None = None, rescale: bool = True
             raise InvalidDicomError(f"no readable images: {path}: {reason}"
                                     + (f" (and {len(infos.skipped) - 1} more)"
                                        if len(infos.skipped) > 1 else ""))
+        if infos.skipped and not (isinstance(src, (str, os.PathLike))
+                                  and os.path.isdir(os.fspath(src))):
+            path, reason = infos.skipped[0]
+            more = f" (and {len(infos.skipped) - 1} more)" if len(infos.skipped) > 1 else ""
+            warnings.warn(f"{len(infos.skipped)} of the {len(paths)} given file(s) skipped: "
+                          f"{path}: {reason}{more}", DicomWarning, stacklevel=2)
         info_ = _choose(infos, series_uid, part, len(paths))
         slices = info_._slices
     report = GeometryReport(parts=info_.parts, split_reason=info_.split_reason)
