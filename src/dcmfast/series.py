@@ -610,28 +610,99 @@ def _progress(total: int, desc: str, enabled: bool) -> Any:
     return tqdm(total=total, desc=desc, unit="file", leave=False)
 
 
-def _scan_all(paths: list[str], threads: int | None, progress: bool) -> list[_File]:
+def _scan_all(paths: list[str], threads: int | None, progress: bool,
+              on_first: Any = None) -> list[_File]:
+    """Scan every path; ``on_first(file)`` is called once, after the first
+    file that has pixel data (the reader uses it to start preparing memory)."""
     bar = _progress(len(paths), "scanning", progress)
     # parsing holds the GIL: threads only pay off when reads wait on a slow disk
     n = int(threads) if threads is not None and len(paths) > 32 else 1
     try:
+        out = []
         if n > 1:
             with ThreadPoolExecutor(n) as pool:
-                out = []
-                for f in pool.map(_scan_file, paths, chunksize=16):
+                results = pool.map(_scan_file, paths)
+                for f in results:
                     out.append(f)
+                    if on_first is not None and f.error is None and f.pixel_tag is not None:
+                        on_first(f)
+                        on_first = None
                     if bar is not None:
                         bar.update(1)
-                return out
-        out = []
+            return out
         for p in paths:
-            out.append(_scan_file(p))
+            f = _scan_file(p)
+            out.append(f)
+            if on_first is not None and f.error is None and f.pixel_tag is not None:
+                on_first(f)
+                on_first = None
             if bar is not None:
                 bar.update(1)
         return out
     finally:
         if bar is not None:
             bar.close()
+
+
+class _Prefault:
+    """The output volume allocated early, on a guess from the first file (one
+    slice per file found), its pages touched by a background thread while
+    the other headers are scanned: page faults and the kernel's zeroing of a
+    fresh array cost as much as reading the pixels, and this way they run on
+    another core, with the GIL released, in parallel with the (GIL-bound)
+    header scan. The reader takes the array if the guess holds (same slice
+    shape and item size, about as many slices) and stops the thread first."""
+
+    _CHUNK = 1 << 21
+
+    def __init__(self, nfiles: int, rescale: bool, dtype: Any) -> None:
+        self.nfiles = nfiles
+        self.rescale = rescale
+        self.dtype = dtype
+        self.array: np.ndarray | None = None
+        self.thread: threading.Thread | None = None
+        self.stop = False
+
+    def __call__(self, f: _File) -> None:
+        if self.nfiles < 16 or f.enhanced or (f.frames or 1) > 1 or f.samples != 1 \
+                or f.bits_allocated not in (8, 16, 32) or not f.rows or not f.columns:
+            return
+        if self.dtype is not None:
+            dt = np.dtype(self.dtype)
+        elif not self.rescale or f.bits_allocated != 16:
+            dt = _stored_dtype(f)
+        else:
+            dt = np.dtype(np.int16)  # the common CT case; float32 would not match
+        shape = (self.nfiles, int(f.rows), int(f.columns))
+        if np.prod(shape, dtype=np.float64) * dt.itemsize > 8 << 30:
+            return
+        self.array = np.empty(shape, dtype=dt)
+        self.thread = threading.Thread(target=self._touch, name="dcmfast-prefault", daemon=True)
+        self.thread.start()
+
+    def _touch(self) -> None:
+        flat = self.array.reshape(-1).view(np.uint8)
+        step = self._CHUNK
+        for start in range(0, flat.size, step):
+            if self.stop:
+                return
+            flat[start:start + step] = 0  # numpy releases the GIL for large fills
+
+    def take(self, shape: tuple, dtype: np.dtype) -> np.ndarray | None:
+        """The array (a view of its first slices) if it fits; stops the thread."""
+        arr = self.array
+        if arr is None:
+            return None
+        self.stop = True
+        if self.thread is not None:
+            self.thread.join()
+        self.array = None
+        if arr.shape[1:] != tuple(shape[1:]) or arr.dtype.itemsize != dtype.itemsize \
+                or not (0.75 * arr.shape[0] <= shape[0] <= arr.shape[0]):
+            return None
+        if arr.dtype.kind not in "iuf" or (arr.dtype.kind == "f") != (dtype.kind == "f"):
+            return None
+        return arr[:shape[0]].view(dtype)
 
 
 # -- grouping --------------------------------------------------------------------
@@ -1465,8 +1536,20 @@ def read_series(src: Any, *, series_uid: str | None = None, rescale: bool = True
     PixelDataError
         A file whose pixel data is short or cannot be decoded (named).
     """
+    prefault = _Prefault(0, rescale, dtype)
+    try:
+        return _read_series(src, series_uid, rescale, dtype, threads, progress, on_geometry, part,
+                            prefault)
+    finally:
+        prefault.stop = True  # an error after the scan: let the page-touching thread go
+
+
+def _read_series(src: Any, series_uid: str | None, rescale: bool, dtype: Any,
+                 threads: int | None, progress: bool, on_geometry: str, part: int | None,
+                 prefault: "_Prefault") -> Volume:
     if on_geometry not in ("warn", "raise", "keep"):
         raise ValueError(f"on_geometry must be 'warn', 'raise' or 'keep', not {on_geometry!r}")
+    use_prefault = False
     if isinstance(src, SeriesInfo):
         info_ = src
         if series_uid is not None and series_uid != info_.series_uid:
@@ -1480,7 +1563,9 @@ def read_series(src: Any, *, series_uid: str | None = None, rescale: bool = True
             slices = info_._slices
     else:
         paths = _paths(src)
-        files = _scan_all(paths, threads, progress)
+        prefault.nfiles = len(paths)
+        use_prefault = True
+        files = _scan_all(paths, threads, progress, on_first=prefault)
         infos = _summaries(files)
         if not infos and infos.skipped:
             path, reason = infos.skipped[0]
@@ -1511,7 +1596,9 @@ def read_series(src: Any, *, series_uid: str | None = None, rescale: bool = True
     _check_sizes(order, info)
     out_dtype, mode = _out_dtype(order, info, rescale, dtype)
     shape = (len(order),) + info.frame_shape()
-    out = np.empty(shape, dtype=out_dtype)
+    out = prefault.take(shape, out_dtype) if use_prefault else None
+    if out is None:
+        out = np.empty(shape, dtype=out_dtype)
     reader = _Reader(order, info, out, mode, rescale)
     if info.encapsulated and _plugin_ts(first.ts):
         _read_plugin(reader, threads, progress)
