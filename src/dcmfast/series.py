@@ -64,6 +64,7 @@ Measures, Plane Position, Plane Orientation).
 """
 from __future__ import annotations
 
+import functools
 import math
 import os
 import struct
@@ -135,6 +136,7 @@ class _File:
     bits_stored = high_bit = pixel_representation = photometric = planar = frames = None
     pixel_tag = value_offset = value_length = slices = slice_thickness = None
     spacing_between = gantry_tilt = window = rescale_type = enhanced = error = None
+    details = False
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -246,7 +248,7 @@ def _read_prefix(fd: int, size: int, want: int) -> bytes:
     return data
 
 
-def _scan_file(path: str) -> _File:
+def _scan_file(path: str, details: bool = False) -> _File:
     """Scan one file's header; on failure ``.error`` says why (never raises)."""
     from dcmfast import filereader
 
@@ -295,6 +297,8 @@ def _scan_file(path: str) -> _File:
                 f.value_length = -(size - voff)  # negative: undefined length (encapsulated)
         h = _Header(table)
         _fill_common(f, h)
+        if details:
+            _fill_details(f, h)
         if h.has(0x52009230) or h.has(0x52009229):
             return _scan_dataset(f)  # enhanced multi-frame: functional groups
         s = _Slice(f, None)
@@ -317,11 +321,6 @@ def _fill_common(f: _File, h: _Header) -> None:
     f.charset = _text(h.raw(0x00080005))
     f.description = h.raw(0x0008103E)
     f.series_number = _int(h.raw(0x00200011))
-    f.sop_uid = _text(h.raw(0x00080018))
-    f.sop_class = _text(h.raw(0x00080016))
-    f.frame_of_reference = _text(h.raw(0x00200052))
-    it = _text(h.raw(0x00080008))
-    f.image_type = tuple(it.split("\\")) if it else ()
     f.rows = h.us(0x00280010)
     f.columns = h.us(0x00280011)
     f.samples = h.us(0x00280002)
@@ -332,24 +331,43 @@ def _fill_common(f: _File, h: _Header) -> None:
     f.photometric = _text(h.raw(0x00280004))
     f.planar = h.us(0x00280006)
     f.frames = _int(h.raw(0x00280008)) or 1
+
+
+_DETAILS = ("sop_uid", "sop_class", "frame_of_reference", "image_type", "rescale_type",
+            "slice_thickness", "spacing_between", "gantry_tilt", "window")
+
+
+def _fill_details(f: _File, h: _Header) -> None:
+    """Values only the first file of a series needs (read again for it alone)."""
+    f.sop_uid = _text(h.raw(0x00080018))
+    f.sop_class = _text(h.raw(0x00080016))
+    f.frame_of_reference = _text(h.raw(0x00200052))
+    it = _text(h.raw(0x00080008))
+    f.image_type = tuple(it.split("\\")) if it else ()
     f.rescale_type = _text(h.raw(0x00281054))
-    try:
-        f.slice_thickness = (_floats(h.raw(0x00180050)) or (None,))[0]
-    except ValueError:
-        f.slice_thickness = None
-    try:
-        f.spacing_between = (_floats(h.raw(0x00180088)) or (None,))[0]
-    except ValueError:
-        f.spacing_between = None
-    try:
-        f.gantry_tilt = (_floats(h.raw(0x00181120)) or (None,))[0]
-    except ValueError:
-        f.gantry_tilt = None
-    try:
-        wc, ww = _floats(h.raw(0x00281050)), _floats(h.raw(0x00281051))
-        f.window = (wc[0], ww[0]) if wc and ww else None
-    except ValueError:
-        f.window = None
+
+    def first(tag: int) -> float | None:
+        try:
+            v = _floats(h.raw(tag))
+        except ValueError:
+            return None
+        return v[0] if v and math.isfinite(v[0]) else None
+    f.slice_thickness = first(0x00180050)
+    f.spacing_between = first(0x00180088)
+    f.gantry_tilt = first(0x00181120)
+    wc, ww = first(0x00281050), first(0x00281051)
+    f.window = (wc, ww) if wc is not None and ww is not None else None
+    f.details = True
+
+
+def _details(f: _File) -> _File:
+    """``f`` with :data:`_DETAILS` filled (one more header read, once)."""
+    if not f.details:
+        g = _scan_file(f.path, details=True)
+        for name in _DETAILS:
+            setattr(f, name, getattr(g, name))
+        f.details = True
+    return f
 
 
 def _check_vector(name: str, values: tuple | None, n: int) -> str | None:
@@ -453,6 +471,20 @@ def _scan_dataset(f: _File) -> _File:
         f.frames = _maybe_int(g("NumberOfFrames")) or 1
     else:
         f.description = txt("SeriesDescription")
+    f.details = True
+    if f.sop_uid is None:
+        f.sop_uid = txt("SOPInstanceUID")
+        f.sop_class = txt("SOPClassUID")
+        f.frame_of_reference = txt("FrameOfReferenceUID")
+        it = g("ImageType")
+        f.image_type = tuple(str(v) for v in it) if isinstance(it, (list, tuple)) or \
+            type(it).__name__ == "MultiValue" else ((str(it),) if it else ())
+        f.rescale_type = txt("RescaleType")
+        f.slice_thickness = _maybe_float(g("SliceThickness"))
+        f.spacing_between = _maybe_float(g("SpacingBetweenSlices"))
+        f.gantry_tilt = _maybe_float(g("GantryDetectorTilt"))
+        wc, ww = _maybe_float(g("WindowCenter")), _maybe_float(g("WindowWidth"))
+        f.window = (wc, ww) if wc is not None and ww is not None else None
     shared = _first_item(g("SharedFunctionalGroupsSequence"))
     per_frame = g("PerFrameFunctionalGroupsSequence")
     if per_frame is None and shared is None:  # e.g. deflated single-frame
@@ -644,6 +676,23 @@ def _scan_all(paths: list[str], threads: int | None, progress: bool,
             bar.close()
 
 
+@functools.lru_cache(maxsize=1)
+def _huge_pages() -> bool:
+    """Whether numpy's large arrays get transparent huge pages (Linux)."""
+    try:
+        from numpy._core import multiarray
+    except ImportError:  # numpy < 2
+        from numpy.core import multiarray  # type: ignore[no-redef]
+    try:
+        if not multiarray._get_madvise_hugepage():
+            return False
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as fh:
+            mode = fh.read()
+        return "[always]" in mode or "[madvise]" in mode
+    except (OSError, AttributeError):
+        return False
+
+
 class _Prefault:
     """The output volume allocated early, on a guess from the first file (one
     slice per file found), its pages touched by a background thread while
@@ -681,12 +730,23 @@ class _Prefault:
         self.thread.start()
 
     def _touch(self) -> None:
-        flat = self.array.reshape(-1).view(np.uint8)
-        step = self._CHUNK
-        for start in range(0, flat.size, step):
-            if self.stop:
-                return
-            flat[start:start + step] = 0  # numpy releases the GIL for large fills
+        # Reads from /dev/zero: the kernel faults the pages in with the GIL
+        # released. With transparent huge pages one byte per 2 MB faults a
+        # whole (zeroed) huge page; otherwise every byte is read.
+        try:
+            fd = os.open("/dev/zero", _O_RDONLY)
+        except OSError:
+            return
+        try:
+            flat = memoryview(self.array.reshape(-1).view(np.uint8))
+            step = self._CHUNK
+            one = _huge_pages()
+            for start in range(0, len(flat), step):
+                if self.stop:
+                    return
+                os.preadv(fd, [flat[start:start + 1 if one else start + step]], 0)
+        finally:
+            os.close(fd)
 
     def take(self, shape: tuple, dtype: np.dtype) -> np.ndarray | None:
         """The array (a view of its first slices) if it fits; stops the thread."""
@@ -710,7 +770,14 @@ class _Prefault:
 def _orientation_key(s: _Slice) -> tuple:
     if s.iop is None or s.geometry_error:
         return ()
-    r, c = s.iop[:3], s.iop[3:]
+    return _iop_key(s.iop)
+
+
+@functools.lru_cache(maxsize=4096)
+def _iop_key(iop: tuple) -> tuple:
+    """Unit row and column cosines rounded to 1e-4 (slices of a series share
+    one IOP tuple, so this is computed once per orientation)."""
+    r, c = iop[:3], iop[3:]
     nr, nc = _norm(r) or 1.0, _norm(c) or 1.0
     return tuple(round(v, _ORIENT_DECIMALS) + 0.0
                  for v in (r[0] / nr, r[1] / nr, r[2] / nr, c[0] / nc, c[1] / nc, c[2] / nc))
@@ -718,7 +785,8 @@ def _orientation_key(s: _Slice) -> tuple:
 
 def _hard_key(s: _Slice) -> tuple:
     f = s.file
-    ps = tuple(round(v, 4) for v in s.pixel_spacing[:2]) if s.pixel_spacing else None
+    ps = s.pixel_spacing
+    ps = (round(ps[0], 4), round(ps[1], 4)) if ps else None
     return (_orientation_key(s), f.rows, f.columns, ps, f.samples, f.bits_allocated,
             f.pixel_representation, f.ts)
 
@@ -741,13 +809,14 @@ def _split(slices: list[_Slice]) -> tuple[list[list[_Slice]], list[str]]:
     # a slice without usable geometry joins the commonest orientation, so that
     # reading the series names it (GeometryError) instead of splitting it off
     counts: dict = {}
-    for s in slices:
+    keys = [_hard_key(s) for s in slices]
+    for s, key in zip(slices, keys):
         if not s.geometry_error:
-            key = _hard_key(s)
             counts[key] = counts.get(key, 0) + 1
     common = max(counts, key=counts.get) if counts else None
-    for s in slices:
-        key = common if s.geometry_error and common is not None else _hard_key(s)
+    for s, key in zip(slices, keys):
+        if s.geometry_error and common is not None:
+            key = common
         groups.setdefault(key, []).append(s)
     reasons = []
     if len(groups) > 1:
@@ -889,7 +958,7 @@ def _summaries(files: list[_File]) -> SeriesList:
 
 
 def _info(uid: str | None, part: list[_Slice], index: int, nparts: int, reason: str) -> SeriesInfo:
-    first = part[0].file
+    first = _details(part[0].file)
     files = []
     seen = set()
     for s in part:
@@ -1066,7 +1135,8 @@ def _geometry(slices: list[_Slice], report: GeometryReport) -> _Geometry:
         else:
             step = normal * med
     else:
-        med = first.file.spacing_between or first.file.slice_thickness or 1.0
+        f = _details(first.file)
+        med = f.spacing_between or f.slice_thickness or 1.0
         if not (isinstance(med, float) and math.isfinite(med) and med > 0):
             med = 1.0
         step = normal * med
@@ -1591,7 +1661,7 @@ def _read_series(src: Any, series_uid: str | None, rescale: bool, dtype: Any,
         warnings.warn(f"series {info_.series_uid}: " + "; ".join(issues), GeometryWarning,
                       stacklevel=2)
     order = geo.order
-    first = order[0].file
+    first = _details(order[0].file)
     info = _pixel_info(first)
     _check_sizes(order, info)
     out_dtype, mode = _out_dtype(order, info, rescale, dtype)
