@@ -550,3 +550,48 @@ def test_pydicom_multislice_series():
                 assert vol.files == [p for p, _ in members]
                 checked += 1
     assert checked, f"no pydicom series could be compared: {list(groups)}"
+
+
+def test_enhanced_rle(tmp_path):
+    from dcmfast import transcode
+    s = gen.write_enhanced(str(tmp_path / "mf.dcm"), frame_order=[3, 1, 0, 2, 5, 4])
+    ds = dcmfast.dcmread(str(tmp_path / "mf.dcm"))
+    transcode.compress(ds, "rle")
+    dcmfast.dcmwrite(str(tmp_path / "rle.dcm"), ds)
+    os.unlink(str(tmp_path / "mf.dcm"))
+    vol = read(str(tmp_path / "rle.dcm"), threads=2)
+    np.testing.assert_array_equal(vol.array, s.hu())
+
+
+def test_series_info_pickles_and_reads_in_another_process(tmp_path):
+    import pickle
+    from concurrent.futures import ProcessPoolExecutor
+    import multiprocessing as mp
+
+    s = gen.write_series(str(tmp_path), n=5)
+    info = dcmfast.list_series(str(tmp_path))[0]
+    again = pickle.loads(pickle.dumps(info))
+    np.testing.assert_array_equal(read(again).array, s.hu())
+    with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:
+        shape = pool.submit(_shape_of, info).result(timeout=120)
+    assert shape == (5, 12, 10)
+
+
+def _shape_of(info):
+    return dcmfast.read_series(info, on_geometry="keep").array.shape
+
+
+def test_progress_bars(tmp_path, capsys):
+    gen.write_series(str(tmp_path), n=3)
+    vol = read(str(tmp_path), progress=True)
+    assert vol.array.shape[0] == 3
+    dcmfast.list_series(str(tmp_path), progress=True)
+
+
+def test_lazy_exports():
+    for name in ("read_series", "list_series", "Volume", "GeometryReport", "GeometryError",
+                 "GeometryWarning", "SeriesInfo"):
+        assert getattr(dcmfast, name) is getattr(S, name)
+        assert name in dcmfast.__all__
+    with pytest.raises(AttributeError):
+        dcmfast.no_such_name  # noqa: B018
