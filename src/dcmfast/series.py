@@ -891,6 +891,9 @@ class SeriesInfo:
     enhanced: bool = False
     #: every orientation (row + column cosines, rounded) found in the whole series
     orientations: list = field(default_factory=list)
+    #: why the part cannot become a volume (a file without usable position /
+    #: orientation, named), or None; read_series raises GeometryError for it
+    geometry_problem: str | None = None
     _slices: list = field(default_factory=list, repr=False, compare=False)
 
     def __str__(self) -> str:
@@ -974,7 +977,9 @@ def _info(uid: str | None, part: list[_Slice], index: int, nparts: int, reason: 
         num_files=len(files), num_slices=len(part), files=files, part=index, parts=nparts,
         split_reason=reason, orientation=part[0].iop, pixel_spacing=part[0].pixel_spacing,
         transfer_syntax=first.ts, frame_of_reference=first.frame_of_reference,
-        sop_class=first.sop_class, enhanced=bool(first.enhanced), _slices=part)
+        sop_class=first.sop_class, enhanced=bool(first.enhanced), _slices=part,
+        geometry_problem=next((f"{s.file.path}: {s.geometry_error}" for s in part
+                               if s.geometry_error), None))
 
 
 def list_series(src: Any, *, threads: int | None = None, progress: bool = False) -> SeriesList:
@@ -1369,7 +1374,7 @@ class _Reader:
                 if lo + inter < -32768 or hi + inter > 32767:
                     self.fits[k] = False
                     return
-            np.add(src, int(inter), out=out, casting="unsafe")
+            np.add(src, np.int32(int(inter)), out=out, casting="unsafe")
             return
         if out.dtype == np.float32 and src.dtype.itemsize == 2 and src.dtype.kind in "iu":
             _pixels.rescale_f32_16(src, src.dtype.kind == "i", slope, inter, out)

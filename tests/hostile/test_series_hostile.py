@@ -46,6 +46,8 @@ def _one_bad(tmp_path, fn, n=4, bad=1, **kw):
 @pytest.mark.parametrize("keyword", ["ImageOrientationPatient", "ImagePositionPatient"])
 def test_missing_plane_names_the_file(tmp_path, keyword):
     _, bad = _one_bad(tmp_path, lambda ds: delattr(ds, keyword))
+    info, = dcmfast.list_series(str(tmp_path))
+    assert bad in info.geometry_problem and keyword in info.geometry_problem
     with pytest.raises(dcmfast.GeometryError, match=keyword) as exc:
         read(str(tmp_path))
     assert bad in str(exc.value) and exc.value.path == bad

@@ -595,3 +595,19 @@ def test_lazy_exports():
         assert name in dcmfast.__all__
     with pytest.raises(AttributeError):
         dcmfast.no_such_name  # noqa: B018
+
+
+@pytest.mark.parametrize("intercept,dtype", [(-100.0, np.int16), (0.5, np.float32), (0.0, np.uint8)])
+def test_8bit(tmp_path, intercept, dtype):
+    def eight(k, ds):
+        ds.BitsAllocated = 8
+        ds.BitsStored = 8
+        ds.HighBit = 7
+        ds.PixelRepresentation = 0
+        ds.PixelData = (gen.value(k, *np.meshgrid(np.arange(12), np.arange(10), indexing="ij"))
+                        % 256).astype(np.uint8).tobytes()
+    gen.write_series(str(tmp_path), n=4, intercepts=intercept, extra=eight)
+    vol = read(str(tmp_path))
+    k, j, i = np.meshgrid(np.arange(4), np.arange(12), np.arange(10), indexing="ij")
+    assert vol.array.dtype == dtype
+    np.testing.assert_array_equal(vol.array, (gen.value(k, j, i) % 256) + intercept)
