@@ -611,3 +611,62 @@ def test_8bit(tmp_path, intercept, dtype):
     k, j, i = np.meshgrid(np.arange(4), np.arange(12), np.arange(10), indexing="ij")
     assert vol.array.dtype == dtype
     np.testing.assert_array_equal(vol.array, (gen.value(k, j, i) % 256) + intercept)
+
+
+@pytest.mark.parametrize("name", ["JPEG-LL.dcm", "MR_small_jp2klossless.dcm",
+                                  "JPEGLSNearLossless_16.dcm", "MR_small_RLE.dcm"])
+def test_compressed_corpus_file_as_series(tmp_path, name):
+    """A pydicom test file copied into a 3-slice series (positions set, pixels
+    untouched): every slice equals pydicom's decoding of it."""
+    pydicom = pytest.importorskip("pydicom")
+    from pydicom.data import get_testdata_file
+    if name != "MR_small_RLE.dcm":
+        pytest.importorskip("libjpeg" if "JPEG" in name else "openjpeg")
+    src = get_testdata_file(name)
+    if src is None:
+        pytest.skip(f"{name} not available")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = pydicom.dcmread(src).pixel_array
+        for k in (2, 0, 1):
+            ds = dcmfast.dcmread(src)
+            ds.SeriesInstanceUID = gen.uid(7, 1)
+            ds.SOPInstanceUID = gen.uid(7, 2, k)
+            ds.ImageOrientationPatient = ["1", "0", "0", "0", "1", "0"]
+            ds.ImagePositionPatient = ["0", "0", str(3 * k)]
+            if "RescaleSlope" in ds:
+                del ds.RescaleSlope
+            if "RescaleIntercept" in ds:
+                del ds.RescaleIntercept
+            dcmfast.dcmwrite(str(tmp_path / f"{k}.dcm"), ds)
+    for threads in (1, 2):
+        vol = read(str(tmp_path), rescale=False, threads=threads)
+        assert vol.array.shape == (3,) + want.shape
+        for k in range(3):
+            np.testing.assert_array_equal(vol.array[k], want)
+
+
+@pytest.mark.skipif(DCM2NIIX is None, reason="dcm2niix is not installed")
+def test_tilt_voxel_order_as_dcm2niix(tmp_path):
+    """With gantry tilt dcm2niix writes a resampled ``_Tilt_1`` file and an
+    untouched one whose affine is only approximate; dcmfast keeps the
+    untouched voxels (same order as dcm2niix's) with the exact sheared affine."""
+    nib = pytest.importorskip("nibabel")
+    src = tmp_path / "dicom"
+    s = gen.write_series(str(src), n=6, rows=9, cols=7, orientation=gen.tilted(12.0),
+                         step=(0.0, 0.0, 2.0))
+    out = tmp_path / "d2n"
+    out.mkdir()
+    subprocess.run([DCM2NIIX, "-z", "n", "-b", "n", "-f", "out", "-o", str(out), str(src)],
+                   check=True, capture_output=True, timeout=120)
+    theirs = nib.load(str(out / "out.nii"))
+    vol = read(str(src))
+    ours = vol.to_nifti(str(tmp_path / "ours.nii"))
+    np.testing.assert_array_equal(np.asanyarray(ours.dataobj), np.asanyarray(theirs.dataobj))
+    # every voxel centre of ours is where the DICOM puts it
+    check_voxels(vol, s)
+    for x, y, z in ((0, 0, 0), (6, 8, 5), (3, 2, 4)):
+        ras = ours.affine @ np.array([x, y, z, 1.0])
+        j = 8 - y
+        lps = s.positions[z] + j * s.pixel_spacing[0] * s.col + x * s.pixel_spacing[1] * s.row
+        np.testing.assert_allclose(ras[:3], lps * np.array([-1, -1, 1]), atol=1e-4)
