@@ -71,6 +71,7 @@ import statistics
 import struct
 import threading
 import warnings
+from array import array
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
@@ -187,30 +188,38 @@ def _int(raw: bytes | None) -> int | None:
             return None
 
 
+#: every top-level tag the scan reads (sorted: TokenTable.top_values merges)
+_SCAN_TAGS = array("I", sorted([
+    0x00080005, 0x00080008, 0x00080016, 0x00080018, 0x00080060, 0x0008103E, 0x00100020,
+    0x00180050, 0x00180086, 0x00180088, 0x00181120, 0x0020000D, 0x0020000E, 0x00200011,
+    0x00200012, 0x00200013, 0x00200032, 0x00200037, 0x00200052, 0x00200100, 0x00280002,
+    0x00280004, 0x00280006, 0x00280008, 0x00280010, 0x00280011, 0x00280030, 0x00280100,
+    0x00280101, 0x00280102, 0x00280103, 0x00281050, 0x00281051, 0x00281052, 0x00281053,
+    0x00281054, 0x52009229, 0x52009230]))
+_SCAN_INDEX = {tag: i for i, tag in enumerate(_SCAN_TAGS)}
+_BINARY_VRS = frozenset([None, "US", "SS", "UN", "OB", "OW", "US or SS"])
+
+
 class _Header:
-    """Values straight from a token table's bytes."""
+    """Values of :data:`_SCAN_TAGS` straight from a token table's bytes, found
+    in one pass over its top level."""
 
     def __init__(self, table: Any) -> None:
-        self.table = table
         self.fmt = "<H" if table.little_endian else ">H"
-        self.index = table.children(-1)
+        self.values, self.vrs = table.top_values(_SCAN_TAGS)
 
     def has(self, tag: int) -> bool:
-        return tag in self.index
+        return self.values[_SCAN_INDEX[tag]] is not None
 
     def raw(self, tag: int) -> bytes | None:
-        idx = self.index.get(tag)
-        if idx is None:
-            return None
-        return self.table.value(idx)
+        return self.values[_SCAN_INDEX[tag]]
 
     def us(self, tag: int) -> int | None:
-        idx = self.index.get(tag)
-        if idx is None:
+        i = _SCAN_INDEX[tag]
+        raw = self.values[i]
+        if raw is None or not raw:
             return None
-        table = self.table
-        raw = table.value(idx)
-        if len(raw) >= 2 and table.vr(idx) in (None, "US", "SS", "UN", "OB", "OW", "US or SS"):
+        if len(raw) >= 2 and self.vrs[i] in _BINARY_VRS:
             return struct.unpack(self.fmt, raw[:2])[0]
         return _int(raw)
 

@@ -670,3 +670,26 @@ def test_tilt_voxel_order_as_dcm2niix(tmp_path):
         j = 8 - y
         lps = s.positions[z] + j * s.pixel_spacing[0] * s.col + x * s.pixel_spacing[1] * s.row
         np.testing.assert_allclose(ras[:3], lps * np.array([-1, -1, 1]), atol=1e-4)
+
+
+def test_top_values_matches_children():
+    from dcmfast import _parse, filereader
+    from array import array
+    src = gen.make_dataset(rows=2, cols=2, row=(1, 0, 0), col=(0, 1, 0), ipp=(0, 0, 0),
+                           pixel_spacing=(1, 1), pixels=np.zeros((2, 2)), series_uid="1.2",
+                           sop_uid="1.2.3", instance=1)
+    import io
+    buf = io.BytesIO()
+    dcmfast.dcmwrite(buf, src)
+    data = buf.getvalue()
+    sq, known = filereader._dictionary_arrays()
+    table = _parse.read_part10(data, False, True, sq, known, False)[4]
+    tags = array("I", sorted([0x00080016, 0x00200032, 0x00280010, 0x00281053, 0x7FE00010,
+                              0x12345678]))
+    values, vrs = table.top_values(tags)
+    children = table.children(-1)
+    for tag, value, vr in zip(tags, values, vrs):
+        if tag in children:
+            assert value == table.value(children[tag]) and vr == table.vr(children[tag])
+        else:
+            assert value is None and vr is None
