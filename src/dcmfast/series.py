@@ -66,6 +66,7 @@ from __future__ import annotations
 
 import functools
 import math
+import mmap
 import os
 import statistics
 import struct
@@ -85,7 +86,8 @@ __all__ = ["read_series", "list_series", "Volume", "GeometryReport", "GeometryEr
            "GeometryWarning", "SeriesInfo", "SeriesList", "SeriesSelectionError"]
 
 _O_RDONLY = os.O_RDONLY | getattr(os, "O_BINARY", 0)
-_PREFIX = 16384  # first read of each file; grows when the header is longer
+_PREFIX = 16384  # first read of each file; grows (x8) when the header is longer
+_MAP_AT = 8 << 20  # headers longer than this are parsed from a mapping of the file
 _PIXEL_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)
 _LONG_VRS = frozenset([b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR",
                        b"UT", b"UV"])
@@ -274,8 +276,14 @@ def _scan_file(path: str, details: bool = False) -> _File:
         want = _PREFIX
         sq, known = filereader._dictionary_arrays()
         while True:
-            buf = _read_prefix(fd, size, want)
+            if want >= _MAP_AT and size > want:  # a huge header: map, do not copy
+                buf = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+            else:
+                buf = _read_prefix(fd, size, want)
             whole = len(buf) >= size
+            if len(buf) < 132 or buf[128:132] != b"DICM":
+                f.error = "not DICOM: no 'DICM' prefix at byte 128 (PS3.10 7.1)"
+                return f
             try:
                 # read_part10 only flags oddities on the table (dcmread warns about them)
                 (_pre, meta, ts, _cmd, table, pos, implicit,

@@ -189,3 +189,34 @@ def test_bit_flips_in_headers(tmp_path):
             read(str(target))
         except OK_ERRORS:
             pass
+
+
+def test_big_non_dicom_file_is_not_read_whole(tmp_path, monkeypatch):
+    big = tmp_path / "video.bin"
+    with open(big, "wb") as fh:
+        fh.truncate(64 << 20)  # sparse
+    reads = []
+    real = S._read_prefix
+    monkeypatch.setattr(S, "_read_prefix", lambda fd, size, want: reads.append(want) or
+                        real(fd, size, want))
+    infos = dcmfast.list_series([str(big)])
+    assert infos.skipped and "DICM" in infos.skipped[0][1]
+    assert reads == [S._PREFIX]
+
+
+def test_long_header_grows_the_prefix(tmp_path):
+    def long_header(k, ds):
+        ds.ImageComments = "x" * 60_000  # the header outgrows the first read
+    s = gen.write_series(str(tmp_path), n=3, extra=long_header)
+    np.testing.assert_array_equal(read(str(tmp_path)).array, s.hu())
+
+
+def test_huge_header_is_mapped(tmp_path, monkeypatch):
+    monkeypatch.setattr(S, "_MAP_AT", 1 << 17)  # map from 128 KB on (16 KB, then 128 KB)
+
+    def long_header(k, ds):
+        ds.ImageComments = "y" * 60_000
+        ds.StudyComments = "z" * 60_000
+        ds.AdditionalPatientHistory = "w" * 60_000
+    s = gen.write_series(str(tmp_path), n=2, extra=long_header)
+    np.testing.assert_array_equal(read(str(tmp_path)).array, s.hu())
