@@ -822,7 +822,7 @@ def _has_repeats(slices: list[_Slice]) -> bool:
     return False
 
 
-def _split(slices: list[_Slice]) -> tuple[list[list[_Slice]], list[str]]:
+def _split(slices: list[_Slice], soft: bool = True) -> tuple[list[list[_Slice]], list[str]]:
     """Parts of one series, and why it was split (empty: not split)."""
     groups: dict = {}
     # a slice without usable geometry joins the commonest orientation, so that
@@ -848,7 +848,7 @@ def _split(slices: list[_Slice]) -> tuple[list[list[_Slice]], list[str]]:
     parts: list[list[_Slice]] = []
     soft_split = False
     for group in groups.values():
-        if _has_repeats(group):
+        if soft and _has_repeats(group):
             for idx in range(3):  # acquisition / echo / temporal (or stack / temporal / echo)
                 vals = {s.keys[idx] if len(s.keys) > idx else None for s in group}
                 if len(vals) <= 1:
@@ -950,7 +950,7 @@ def _description(f: _File) -> str | None:
         return d.decode("latin-1", "replace").strip(" \x00")
 
 
-def _summaries(files: list[_File]) -> SeriesList:
+def _summaries(files: list[_File], split: bool = True) -> SeriesList:
     skipped = []
     by_series: dict = {}
     for f in files:
@@ -964,7 +964,7 @@ def _summaries(files: list[_File]) -> SeriesList:
     out = []
     for uid, group in by_series.items():
         slices = [s for f in group for s in f.slices]
-        parts, reasons = _split(slices)
+        parts, reasons = _split(slices, split)
         orients: list = []
         for s in slices:
             key = _orientation_key(s)
@@ -999,7 +999,8 @@ def _info(uid: str | None, part: list[_Slice], index: int, nparts: int, reason: 
                                if s.geometry_error), None))
 
 
-def list_series(src: Any, *, threads: int | None = None, progress: bool = False) -> SeriesList:
+def list_series(src: Any, *, threads: int | None = None, progress: bool = False,
+                split: bool = True) -> SeriesList:
     """Scan ``src`` (a folder, searched recursively, or an iterable of paths)
     and summarise every series found.
 
@@ -1014,7 +1015,7 @@ def list_series(src: Any, *, threads: int | None = None, progress: bool = False)
         ``.skipped`` lists (path, reason) of each file left out.
     """
     files = _scan_all(_paths(src), threads, progress)
-    return _summaries(files)
+    return _summaries(files, split)
 
 
 # -- geometry --------------------------------------------------------------------
@@ -1604,7 +1605,7 @@ def _choose(infos: list[SeriesInfo], series_uid: str | None, part: int | None,
 
 def read_series(src: Any, *, series_uid: str | None = None, rescale: bool = True,
                 dtype: Any = None, threads: int | None = None, progress: bool = False,
-                on_geometry: str = "warn", part: int | None = None) -> Volume:
+                on_geometry: str = "warn", part: int | None = None, split: bool = True) -> Volume:
     """Read one series (one stack) into a :class:`Volume`.
 
     Parameters
@@ -1633,6 +1634,12 @@ def read_series(src: Any, *, series_uid: str | None = None, rescale: bool = True
         nothing. (Missing / invalid positions or orientations always raise.)
     part : int, optional
         Which part of a series that was split (see :class:`SeriesInfo`).
+    split : bool
+        Split a series whose positions repeat across AcquisitionNumber /
+        EchoNumbers / TemporalPositionIdentifier (default). False keeps it
+        one stack: repeated positions are duplicates (the lowest
+        InstanceNumber kept, reported). Orientation, size, spacing and pixel
+        format always split: they cannot share a volume.
 
     Raises
     ------
@@ -1647,14 +1654,14 @@ def read_series(src: Any, *, series_uid: str | None = None, rescale: bool = True
     prefault = _Prefault(0, rescale, dtype)
     try:
         return _read_series(src, series_uid, rescale, dtype, threads, progress, on_geometry, part,
-                            prefault)
+                            split, prefault)
     finally:
         prefault.stop = True  # an error after the scan: let the page-touching thread go
 
 
 def _read_series(src: Any, series_uid: str | None, rescale: bool, dtype: Any,
                  threads: int | None, progress: bool, on_geometry: str, part: int | None,
-                 prefault: "_Prefault") -> Volume:
+                 split: bool, prefault: "_Prefault") -> Volume:
     if on_geometry not in ("warn", "raise", "keep"):
         raise ValueError(f"on_geometry must be 'warn', 'raise' or 'keep', not {on_geometry!r}")
     use_prefault = False
@@ -1665,7 +1672,7 @@ def _read_series(src: Any, series_uid: str | None, rescale: bool, dtype: Any,
         slices = info_._slices
         if not slices:  # e.g. a SeriesInfo that crossed a process boundary without slices
             files = _scan_all(list(info_.files), threads, progress)
-            infos = _summaries(files)
+            infos = _summaries(files, split)
             info_ = _choose(infos, info_.series_uid, info_.part if info_.parts > 1 else part,
                             len(info_.files))
             slices = info_._slices
@@ -1674,7 +1681,7 @@ def _read_series(src: Any, series_uid: str | None, rescale: bool, dtype: Any,
         prefault.nfiles = len(paths)
         use_prefault = True
         files = _scan_all(paths, threads, progress, on_first=prefault)
-        infos = _summaries(files)
+        infos = _summaries(files, split)
         if not infos and infos.skipped:
             path, reason = infos.skipped[0]
             raise InvalidDicomError(f"no readable images: {path}: {reason}"

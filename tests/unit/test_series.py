@@ -693,3 +693,13 @@ def test_top_values_matches_children():
             assert value == table.value(children[tag]) and vr == table.vr(children[tag])
         else:
             assert value is None and vr is None
+
+
+def test_split_false_keeps_one_stack(tmp_path):
+    uid = gen.uid(9, 6)
+    a = gen.write_series(str(tmp_path), n=4, series_uid=uid, prefix="a", acquisitions=[1] * 4)
+    gen.write_series(str(tmp_path), n=4, series_uid=uid, prefix="b", acquisitions=[2] * 4)
+    assert len(dcmfast.list_series(str(tmp_path), split=False)) == 1
+    vol = read(str(tmp_path), split=False)
+    assert vol.array.shape[0] == 4 and len(vol.report.duplicates) == 4
+    assert vol.files == a.files  # same InstanceNumbers: the lower path wins
