@@ -247,6 +247,38 @@ cdef class TokenTable:
             j = self.tok[j].next
         return out
 
+    def top_values(self, const uint32_t[::1] tags):
+        """(values, vrs) of the top-level elements with the given tags (sorted
+        ascending): lists aligned with ``tags``, each entry the value bytes and
+        VR name (None when implicit), or None where the tag is absent. One pass
+        over the top level; later duplicates win, as in :meth:`children`."""
+        cdef uint32_t j = 0, end = self.n, prev = 0, tag
+        cdef Py_ssize_t w = 0, m = tags.shape[0]
+        cdef dcf_token_t *k
+        cdef list values = [None] * m
+        cdef list vrs = [None] * m
+        while j < end:
+            k = &self.tok[j]
+            tag = k.tag
+            if tag < prev:  # out of order (tolerated on reading): search from the start
+                w = 0
+            prev = tag
+            while w < m and tags[w] < tag:
+                w += 1
+            if w < m and tags[w] == tag:
+                if k.flags & DCF_TF_UNDEFINED or k.value_offset > <uint64_t>self.size:
+                    values[w] = b""  # present (a sequence of undefined length)
+                elif k.value_offset + k.length > <uint64_t>self.size:
+                    values[w] = PyBytes_FromStringAndSize(
+                        <const char *>(self.data + k.value_offset),
+                        <Py_ssize_t>(<uint64_t>self.size - k.value_offset))
+                else:
+                    values[w] = PyBytes_FromStringAndSize(
+                        <const char *>(self.data + k.value_offset), <Py_ssize_t>k.length)
+                vrs[w] = _vr_name(k.vr)
+            j = k.next
+        return values, vrs
+
     def find_child(self, Py_ssize_t i, uint32_t tag):
         """Token index of the last child of i with `tag`, or -1."""
         if i >= 0:

@@ -64,11 +64,15 @@ Measures, Plane Position, Plane Orientation).
 """
 from __future__ import annotations
 
+import functools
 import math
+import mmap
 import os
+import statistics
 import struct
 import threading
 import warnings
+from array import array
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
@@ -82,7 +86,8 @@ __all__ = ["read_series", "list_series", "Volume", "GeometryReport", "GeometryEr
            "GeometryWarning", "SeriesInfo", "SeriesList", "SeriesSelectionError"]
 
 _O_RDONLY = os.O_RDONLY | getattr(os, "O_BINARY", 0)
-_PREFIX = 16384  # first read of each file; grows when the header is longer
+_PREFIX = 16384  # first read of each file; grows (x8) when the header is longer
+_MAP_AT = 8 << 20  # headers longer than this are parsed from a mapping of the file
 _PIXEL_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)
 _LONG_VRS = frozenset([b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR",
                        b"UT", b"UV"])
@@ -136,6 +141,7 @@ class _File:
     bits_stored = high_bit = pixel_representation = photometric = planar = frames = None
     pixel_tag = value_offset = value_length = slices = slice_thickness = None
     spacing_between = gantry_tilt = window = rescale_type = enhanced = error = None
+    details = False
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -185,30 +191,38 @@ def _int(raw: bytes | None) -> int | None:
             return None
 
 
+#: every top-level tag the scan reads (sorted: TokenTable.top_values merges)
+_SCAN_TAGS = array("I", sorted([
+    0x00080005, 0x00080008, 0x00080016, 0x00080018, 0x00080060, 0x0008103E, 0x00100020,
+    0x00180050, 0x00180086, 0x00180088, 0x00181120, 0x0020000D, 0x0020000E, 0x00200011,
+    0x00200012, 0x00200013, 0x00200032, 0x00200037, 0x00200052, 0x00200100, 0x00280002,
+    0x00280004, 0x00280006, 0x00280008, 0x00280010, 0x00280011, 0x00280030, 0x00280100,
+    0x00280101, 0x00280102, 0x00280103, 0x00281050, 0x00281051, 0x00281052, 0x00281053,
+    0x00281054, 0x52009229, 0x52009230]))
+_SCAN_INDEX = {tag: i for i, tag in enumerate(_SCAN_TAGS)}
+_BINARY_VRS = frozenset([None, "US", "SS", "UN", "OB", "OW", "US or SS"])
+
+
 class _Header:
-    """Values straight from a token table's bytes."""
+    """Values of :data:`_SCAN_TAGS` straight from a token table's bytes, found
+    in one pass over its top level."""
 
     def __init__(self, table: Any) -> None:
-        self.table = table
         self.fmt = "<H" if table.little_endian else ">H"
-        self.index = table.children(-1)
+        self.values, self.vrs = table.top_values(_SCAN_TAGS)
 
     def has(self, tag: int) -> bool:
-        return tag in self.index
+        return self.values[_SCAN_INDEX[tag]] is not None
 
     def raw(self, tag: int) -> bytes | None:
-        idx = self.index.get(tag)
-        if idx is None:
-            return None
-        return self.table.value(idx)
+        return self.values[_SCAN_INDEX[tag]]
 
     def us(self, tag: int) -> int | None:
-        idx = self.index.get(tag)
-        if idx is None:
+        i = _SCAN_INDEX[tag]
+        raw = self.values[i]
+        if raw is None or not raw:
             return None
-        table = self.table
-        raw = table.value(idx)
-        if len(raw) >= 2 and table.vr(idx) in (None, "US", "SS", "UN", "OB", "OW", "US or SS"):
+        if len(raw) >= 2 and self.vrs[i] in _BINARY_VRS:
             return struct.unpack(self.fmt, raw[:2])[0]
         return _int(raw)
 
@@ -247,7 +261,7 @@ def _read_prefix(fd: int, size: int, want: int) -> bytes:
     return data
 
 
-def _scan_file(path: str) -> _File:
+def _scan_file(path: str, details: bool = False) -> _File:
     """Scan one file's header; on failure ``.error`` says why (never raises)."""
     from dcmfast import filereader
 
@@ -263,8 +277,14 @@ def _scan_file(path: str) -> _File:
         want = _PREFIX
         sq, known = filereader._dictionary_arrays()
         while True:
-            buf = _read_prefix(fd, size, want)
+            if want >= _MAP_AT and size > want:  # a huge header: map, do not copy
+                buf = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+            else:
+                buf = _read_prefix(fd, size, want)
             whole = len(buf) >= size
+            if len(buf) < 132 or buf[128:132] != b"DICM":
+                f.error = "not DICOM: no 'DICM' prefix at byte 128 (PS3.10 7.1)"
+                return f
             try:
                 # read_part10 only flags oddities on the table (dcmread warns about them)
                 (_pre, meta, ts, _cmd, table, pos, implicit,
@@ -296,6 +316,8 @@ def _scan_file(path: str) -> _File:
                 f.value_length = -(size - voff)  # negative: undefined length (encapsulated)
         h = _Header(table)
         _fill_common(f, h)
+        if details:
+            _fill_details(f, h)
         if h.has(0x52009230) or h.has(0x52009229):
             return _scan_dataset(f)  # enhanced multi-frame: functional groups
         s = _Slice(f, None)
@@ -318,11 +340,6 @@ def _fill_common(f: _File, h: _Header) -> None:
     f.charset = _text(h.raw(0x00080005))
     f.description = h.raw(0x0008103E)
     f.series_number = _int(h.raw(0x00200011))
-    f.sop_uid = _text(h.raw(0x00080018))
-    f.sop_class = _text(h.raw(0x00080016))
-    f.frame_of_reference = _text(h.raw(0x00200052))
-    it = _text(h.raw(0x00080008))
-    f.image_type = tuple(it.split("\\")) if it else ()
     f.rows = h.us(0x00280010)
     f.columns = h.us(0x00280011)
     f.samples = h.us(0x00280002)
@@ -333,24 +350,43 @@ def _fill_common(f: _File, h: _Header) -> None:
     f.photometric = _text(h.raw(0x00280004))
     f.planar = h.us(0x00280006)
     f.frames = _int(h.raw(0x00280008)) or 1
+
+
+_DETAILS = ("sop_uid", "sop_class", "frame_of_reference", "image_type", "rescale_type",
+            "slice_thickness", "spacing_between", "gantry_tilt", "window")
+
+
+def _fill_details(f: _File, h: _Header) -> None:
+    """Values only the first file of a series needs (read again for it alone)."""
+    f.sop_uid = _text(h.raw(0x00080018))
+    f.sop_class = _text(h.raw(0x00080016))
+    f.frame_of_reference = _text(h.raw(0x00200052))
+    it = _text(h.raw(0x00080008))
+    f.image_type = tuple(it.split("\\")) if it else ()
     f.rescale_type = _text(h.raw(0x00281054))
-    try:
-        f.slice_thickness = (_floats(h.raw(0x00180050)) or (None,))[0]
-    except ValueError:
-        f.slice_thickness = None
-    try:
-        f.spacing_between = (_floats(h.raw(0x00180088)) or (None,))[0]
-    except ValueError:
-        f.spacing_between = None
-    try:
-        f.gantry_tilt = (_floats(h.raw(0x00181120)) or (None,))[0]
-    except ValueError:
-        f.gantry_tilt = None
-    try:
-        wc, ww = _floats(h.raw(0x00281050)), _floats(h.raw(0x00281051))
-        f.window = (wc[0], ww[0]) if wc and ww else None
-    except ValueError:
-        f.window = None
+
+    def first(tag: int) -> float | None:
+        try:
+            v = _floats(h.raw(tag))
+        except ValueError:
+            return None
+        return v[0] if v and math.isfinite(v[0]) else None
+    f.slice_thickness = first(0x00180050)
+    f.spacing_between = first(0x00180088)
+    f.gantry_tilt = first(0x00181120)
+    wc, ww = first(0x00281050), first(0x00281051)
+    f.window = (wc, ww) if wc is not None and ww is not None else None
+    f.details = True
+
+
+def _details(f: _File) -> _File:
+    """``f`` with :data:`_DETAILS` filled (one more header read, once)."""
+    if not f.details:
+        g = _scan_file(f.path, details=True)
+        for name in _DETAILS:
+            setattr(f, name, getattr(g, name))
+        f.details = True
+    return f
 
 
 def _check_vector(name: str, values: tuple | None, n: int) -> str | None:
@@ -454,6 +490,20 @@ def _scan_dataset(f: _File) -> _File:
         f.frames = _maybe_int(g("NumberOfFrames")) or 1
     else:
         f.description = txt("SeriesDescription")
+    f.details = True
+    if f.sop_uid is None:
+        f.sop_uid = txt("SOPInstanceUID")
+        f.sop_class = txt("SOPClassUID")
+        f.frame_of_reference = txt("FrameOfReferenceUID")
+        it = g("ImageType")
+        f.image_type = tuple(str(v) for v in it) if isinstance(it, (list, tuple)) or \
+            type(it).__name__ == "MultiValue" else ((str(it),) if it else ())
+        f.rescale_type = txt("RescaleType")
+        f.slice_thickness = _maybe_float(g("SliceThickness"))
+        f.spacing_between = _maybe_float(g("SpacingBetweenSlices"))
+        f.gantry_tilt = _maybe_float(g("GantryDetectorTilt"))
+        wc, ww = _maybe_float(g("WindowCenter")), _maybe_float(g("WindowWidth"))
+        f.window = (wc, ww) if wc is not None and ww is not None else None
     shared = _first_item(g("SharedFunctionalGroupsSequence"))
     per_frame = g("PerFrameFunctionalGroupsSequence")
     if per_frame is None and shared is None:  # e.g. deflated single-frame
@@ -608,25 +658,36 @@ def _progress(total: int, desc: str, enabled: bool) -> Any:
         from tqdm import tqdm
     except ImportError:  # pragma: no cover - tqdm is a dependency
         return None
-    return tqdm(total=total, desc=desc, unit="file", leave=False)
+    return tqdm(total=total, desc=desc, unit="slice" if desc == "reading" else "file",
+                leave=False)
 
 
-def _scan_all(paths: list[str], threads: int | None, progress: bool) -> list[_File]:
+def _scan_all(paths: list[str], threads: int | None, progress: bool,
+              on_first: Any = None) -> list[_File]:
+    """Scan every path; ``on_first(file)`` is called once, after the first
+    file that has pixel data (the reader uses it to start preparing memory)."""
     bar = _progress(len(paths), "scanning", progress)
     # parsing holds the GIL: threads only pay off when reads wait on a slow disk
     n = int(threads) if threads is not None and len(paths) > 32 else 1
     try:
+        out = []
         if n > 1:
             with ThreadPoolExecutor(n) as pool:
-                out = []
-                for f in pool.map(_scan_file, paths, chunksize=16):
+                results = pool.map(_scan_file, paths)
+                for f in results:
                     out.append(f)
+                    if on_first is not None and f.error is None and f.pixel_tag is not None:
+                        on_first(f)
+                        on_first = None
                     if bar is not None:
                         bar.update(1)
-                return out
-        out = []
+            return out
         for p in paths:
-            out.append(_scan_file(p))
+            f = _scan_file(p)
+            out.append(f)
+            if on_first is not None and f.error is None and f.pixel_tag is not None:
+                on_first(f)
+                on_first = None
             if bar is not None:
                 bar.update(1)
         return out
@@ -635,12 +696,108 @@ def _scan_all(paths: list[str], threads: int | None, progress: bool) -> list[_Fi
             bar.close()
 
 
+@functools.lru_cache(maxsize=1)
+def _huge_pages() -> bool:
+    """Whether numpy's large arrays get transparent huge pages (Linux)."""
+    try:
+        from numpy._core import multiarray
+    except ImportError:  # numpy < 2
+        from numpy.core import multiarray  # type: ignore[no-redef]
+    try:
+        if not multiarray._get_madvise_hugepage():
+            return False
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as fh:
+            mode = fh.read()
+        return "[always]" in mode or "[madvise]" in mode
+    except (OSError, AttributeError):
+        return False
+
+
+class _Prefault:
+    """The output volume allocated early, on a guess from the first file (one
+    slice per file found), its pages touched by a background thread while
+    the other headers are scanned: page faults and the kernel's zeroing of a
+    fresh array cost as much as reading the pixels, and this way they run on
+    another core, with the GIL released, in parallel with the (GIL-bound)
+    header scan. The reader takes the array if the guess holds (same slice
+    shape and item size, about as many slices) and stops the thread first."""
+
+    _CHUNK = 1 << 21
+
+    def __init__(self, nfiles: int, rescale: bool, dtype: Any) -> None:
+        self.nfiles = nfiles
+        self.rescale = rescale
+        self.dtype = dtype
+        self.array: np.ndarray | None = None
+        self.thread: threading.Thread | None = None
+        self.stop = False
+
+    def __call__(self, f: _File) -> None:
+        if self.nfiles < 16 or f.enhanced or (f.frames or 1) > 1 or f.samples != 1 \
+                or f.bits_allocated not in (8, 16, 32) or not f.rows or not f.columns:
+            return
+        if self.dtype is not None:
+            dt = np.dtype(self.dtype)
+        elif not self.rescale or f.bits_allocated != 16:
+            dt = _stored_dtype(f)
+        else:
+            dt = np.dtype(np.int16)  # the common CT case; float32 would not match
+        shape = (self.nfiles, int(f.rows), int(f.columns))
+        if np.prod(shape, dtype=np.float64) * dt.itemsize > 8 << 30:
+            return
+        self.array = np.empty(shape, dtype=dt)
+        self.thread = threading.Thread(target=self._touch, name="dcmfast-prefault", daemon=True)
+        self.thread.start()
+
+    def _touch(self) -> None:
+        # Reads from /dev/zero: the kernel faults the pages in with the GIL
+        # released. With transparent huge pages one byte per 2 MB faults a
+        # whole (zeroed) huge page; otherwise every byte is read.
+        try:
+            fd = os.open("/dev/zero", _O_RDONLY)
+        except OSError:
+            return
+        try:
+            flat = memoryview(self.array.reshape(-1).view(np.uint8))
+            step = self._CHUNK
+            one = _huge_pages()
+            for start in range(0, len(flat), step):
+                if self.stop:
+                    return
+                os.preadv(fd, [flat[start:start + 1 if one else start + step]], 0)
+        finally:
+            os.close(fd)
+
+    def take(self, shape: tuple, dtype: np.dtype) -> np.ndarray | None:
+        """The array (a view of its first slices) if it fits; stops the thread."""
+        arr = self.array
+        if arr is None:
+            return None
+        self.stop = True
+        if self.thread is not None:
+            self.thread.join()
+        self.array = None
+        if arr.shape[1:] != tuple(shape[1:]) or arr.dtype.itemsize != dtype.itemsize \
+                or not (0.75 * arr.shape[0] <= shape[0] <= arr.shape[0]):
+            return None
+        if arr.dtype.kind not in "iuf" or (arr.dtype.kind == "f") != (dtype.kind == "f"):
+            return None
+        return arr[:shape[0]].view(dtype)
+
+
 # -- grouping --------------------------------------------------------------------
 
 def _orientation_key(s: _Slice) -> tuple:
     if s.iop is None or s.geometry_error:
         return ()
-    r, c = s.iop[:3], s.iop[3:]
+    return _iop_key(s.iop)
+
+
+@functools.lru_cache(maxsize=4096)
+def _iop_key(iop: tuple) -> tuple:
+    """Unit row and column cosines rounded to 1e-4 (slices of a series share
+    one IOP tuple, so this is computed once per orientation)."""
+    r, c = iop[:3], iop[3:]
     nr, nc = _norm(r) or 1.0, _norm(c) or 1.0
     return tuple(round(v, _ORIENT_DECIMALS) + 0.0
                  for v in (r[0] / nr, r[1] / nr, r[2] / nr, c[0] / nc, c[1] / nc, c[2] / nc))
@@ -648,7 +805,8 @@ def _orientation_key(s: _Slice) -> tuple:
 
 def _hard_key(s: _Slice) -> tuple:
     f = s.file
-    ps = tuple(round(v, 4) for v in s.pixel_spacing[:2]) if s.pixel_spacing else None
+    ps = s.pixel_spacing
+    ps = (round(ps[0], 4), round(ps[1], 4)) if ps else None
     return (_orientation_key(s), f.rows, f.columns, ps, f.samples, f.bits_allocated,
             f.pixel_representation, f.ts)
 
@@ -656,7 +814,7 @@ def _hard_key(s: _Slice) -> tuple:
 def _has_repeats(slices: list[_Slice]) -> bool:
     seen = set()
     for s in slices:
-        if s.ipp is None:
+        if s.ipp is None or s.geometry_error:
             continue
         key = tuple(round(v / _DUP_TOL) for v in s.ipp)
         if key in seen:
@@ -665,11 +823,21 @@ def _has_repeats(slices: list[_Slice]) -> bool:
     return False
 
 
-def _split(slices: list[_Slice]) -> tuple[list[list[_Slice]], list[str]]:
+def _split(slices: list[_Slice], soft: bool = True) -> tuple[list[list[_Slice]], list[str]]:
     """Parts of one series, and why it was split (empty: not split)."""
     groups: dict = {}
-    for s in slices:
-        groups.setdefault(_hard_key(s), []).append(s)
+    # a slice without usable geometry joins the commonest orientation, so that
+    # reading the series names it (GeometryError) instead of splitting it off
+    counts: dict = {}
+    keys = [_hard_key(s) for s in slices]
+    for s, key in zip(slices, keys):
+        if not s.geometry_error:
+            counts[key] = counts.get(key, 0) + 1
+    common = max(counts, key=counts.get) if counts else None
+    for s, key in zip(slices, keys):
+        if s.geometry_error and common is not None:
+            key = common
+        groups.setdefault(key, []).append(s)
     reasons = []
     if len(groups) > 1:
         keys = list(groups)
@@ -681,7 +849,7 @@ def _split(slices: list[_Slice]) -> tuple[list[list[_Slice]], list[str]]:
     parts: list[list[_Slice]] = []
     soft_split = False
     for group in groups.values():
-        if _has_repeats(group):
+        if soft and _has_repeats(group):
             for idx in range(3):  # acquisition / echo / temporal (or stack / temporal / echo)
                 vals = {s.keys[idx] if len(s.keys) > idx else None for s in group}
                 if len(vals) <= 1:
@@ -741,6 +909,9 @@ class SeriesInfo:
     enhanced: bool = False
     #: every orientation (row + column cosines, rounded) found in the whole series
     orientations: list = field(default_factory=list)
+    #: why the part cannot become a volume (a file without usable position /
+    #: orientation, named), or None; read_series raises GeometryError for it
+    geometry_problem: str | None = None
     _slices: list = field(default_factory=list, repr=False, compare=False)
 
     def __str__(self) -> str:
@@ -780,7 +951,7 @@ def _description(f: _File) -> str | None:
         return d.decode("latin-1", "replace").strip(" \x00")
 
 
-def _summaries(files: list[_File]) -> SeriesList:
+def _summaries(files: list[_File], split: bool = True) -> SeriesList:
     skipped = []
     by_series: dict = {}
     for f in files:
@@ -794,7 +965,7 @@ def _summaries(files: list[_File]) -> SeriesList:
     out = []
     for uid, group in by_series.items():
         slices = [s for f in group for s in f.slices]
-        parts, reasons = _split(slices)
+        parts, reasons = _split(slices, split)
         orients: list = []
         for s in slices:
             key = _orientation_key(s)
@@ -810,7 +981,7 @@ def _summaries(files: list[_File]) -> SeriesList:
 
 
 def _info(uid: str | None, part: list[_Slice], index: int, nparts: int, reason: str) -> SeriesInfo:
-    first = part[0].file
+    first = _details(part[0].file)
     files = []
     seen = set()
     for s in part:
@@ -824,10 +995,13 @@ def _info(uid: str | None, part: list[_Slice], index: int, nparts: int, reason: 
         num_files=len(files), num_slices=len(part), files=files, part=index, parts=nparts,
         split_reason=reason, orientation=part[0].iop, pixel_spacing=part[0].pixel_spacing,
         transfer_syntax=first.ts, frame_of_reference=first.frame_of_reference,
-        sop_class=first.sop_class, enhanced=bool(first.enhanced), _slices=part)
+        sop_class=first.sop_class, enhanced=bool(first.enhanced), _slices=part,
+        geometry_problem=next((f"{s.file.path}: {s.geometry_error}" for s in part
+                               if s.geometry_error), None))
 
 
-def list_series(src: Any, *, threads: int | None = None, progress: bool = False) -> SeriesList:
+def list_series(src: Any, *, threads: int | None = None, progress: bool = False,
+                split: bool = True) -> SeriesList:
     """Scan ``src`` (a folder, searched recursively, or an iterable of paths)
     and summarise every series found.
 
@@ -842,7 +1016,7 @@ def list_series(src: Any, *, threads: int | None = None, progress: bool = False)
         ``.skipped`` lists (path, reason) of each file left out.
     """
     files = _scan_all(_paths(src), threads, progress)
-    return _summaries(files)
+    return _summaries(files, split)
 
 
 # -- geometry --------------------------------------------------------------------
@@ -921,6 +1095,11 @@ class _Geometry:
     report: GeometryReport
 
 
+def _median(values: Any) -> float:
+    """The median (np.median's first call imports numpy.ma: ~30 ms)."""
+    return statistics.median(np.asarray(values, dtype=np.float64).tolist())
+
+
 def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.linalg.norm(v)
 
@@ -941,7 +1120,7 @@ def _geometry(slices: list[_Slice], report: GeometryReport) -> _Geometry:
                                             s.file.path, s.frame or 0))
     ds_all = np.array([s.d for s in ordered])
     diffs_all = np.diff(ds_all)
-    med_all = float(np.median(diffs_all[diffs_all > _DUP_TOL])) if np.any(diffs_all > _DUP_TOL) \
+    med_all = float(_median(diffs_all[diffs_all > _DUP_TOL])) if np.any(diffs_all > _DUP_TOL) \
         else 0.0
     tol = max(_DUP_TOL, 1e-3 * med_all)
     kept: list[_Slice] = []
@@ -965,7 +1144,7 @@ def _geometry(slices: list[_Slice], report: GeometryReport) -> _Geometry:
         report.notes.append("no PixelSpacing: 1 mm assumed")
     dy, dx = float(ps[0]), float(ps[1])
     if len(kept) > 1:
-        med = float(np.median(diffs))
+        med = float(_median(diffs))
         report.spacing_min = float(diffs.min())
         report.spacing_max = float(diffs.max())
         report.spacing_median = med
@@ -987,7 +1166,8 @@ def _geometry(slices: list[_Slice], report: GeometryReport) -> _Geometry:
         else:
             step = normal * med
     else:
-        med = first.file.spacing_between or first.file.slice_thickness or 1.0
+        f = _details(first.file)
+        med = f.spacing_between or f.slice_thickness or 1.0
         if not (isinstance(med, float) and math.isfinite(med) and med > 0):
             med = 1.0
         step = normal * med
@@ -1084,6 +1264,7 @@ class _Reader:
                        and info_.bits_allocated in (8, 16, 32, 64) and info_.samples == 1
                        and self.ts != _DEFLATED)
         self.fits = np.ones(len(order), dtype=bool)  # int16?: slice k was rescaled in place
+        self.bar: Any = None  # a tqdm bar while reading with progress=True
 
     # scratch buffers per thread, for conversions that cannot happen in place
     def _scratch(self) -> np.ndarray:
@@ -1105,13 +1286,14 @@ class _Reader:
 
     def read(self, k: int) -> None:
         s = self.order[k]
-        f = s.file
         dst = self._target(k)
         if self.direct:
             self._read_native(s, dst)
         else:
             self._decode_other(s, dst)
         self._finish(k, s, dst)
+        if self.bar is not None:
+            self.bar.update(1)
 
     def _read_native(self, s: _Slice, dst: np.ndarray) -> None:
         f = s.file
@@ -1214,7 +1396,7 @@ class _Reader:
                 if lo + inter < -32768 or hi + inter > 32767:
                     self.fits[k] = False
                     return
-            np.add(src, int(inter), out=out, casting="unsafe")
+            np.add(src, np.int32(int(inter)), out=out, casting="unsafe")
             return
         if out.dtype == np.float32 and src.dtype.itemsize == 2 and src.dtype.kind in "iu":
             _pixels.rescale_f32_16(src, src.dtype.kind == "i", slope, inter, out)
@@ -1230,13 +1412,20 @@ class _Reader:
 
     def run(self, threads: int) -> None:
         n = len(self.order)
-        if n > 1 and threads > 1:
-            with ThreadPoolExecutor(min(threads, n)) as pool:
-                for _ in pool.map(self.read, range(n)):
-                    pass
-        else:
+        workers = min(threads, n)
+        if workers <= 1:
             for k in range(n):
                 self.read(k)
+            return
+        # one task per thread, each taking every workers-th slice: few futures,
+        # and the threads move through the files side by side
+        def stripe(t: int) -> None:
+            for k in range(t, n, workers):
+                self.read(k)
+
+        with ThreadPoolExecutor(workers) as pool:
+            for _ in pool.map(stripe, range(workers)):
+                pass
 
 
 def _plugin_ts(ts: str, samples: int = 1) -> bool:
@@ -1424,7 +1613,7 @@ def _choose(infos: list[SeriesInfo], series_uid: str | None, part: int | None,
 
 def read_series(src: Any, *, series_uid: str | None = None, rescale: bool = True,
                 dtype: Any = None, threads: int | None = None, progress: bool = False,
-                on_geometry: str = "warn", part: int | None = None) -> Volume:
+                on_geometry: str = "warn", part: int | None = None, split: bool = True) -> Volume:
     """Read one series (one stack) into a :class:`Volume`.
 
     Parameters
@@ -1453,6 +1642,12 @@ def read_series(src: Any, *, series_uid: str | None = None, rescale: bool = True
         nothing. (Missing / invalid positions or orientations always raise.)
     part : int, optional
         Which part of a series that was split (see :class:`SeriesInfo`).
+    split : bool
+        Split a series whose positions repeat across AcquisitionNumber /
+        EchoNumbers / TemporalPositionIdentifier (default). False keeps it
+        one stack: repeated positions are duplicates (the lowest
+        InstanceNumber kept, reported). Orientation, size, spacing and pixel
+        format always split: they cannot share a volume.
 
     Raises
     ------
@@ -1464,8 +1659,20 @@ def read_series(src: Any, *, series_uid: str | None = None, rescale: bool = True
     PixelDataError
         A file whose pixel data is short or cannot be decoded (named).
     """
+    prefault = _Prefault(0, rescale, dtype)
+    try:
+        return _read_series(src, series_uid, rescale, dtype, threads, progress, on_geometry, part,
+                            split, prefault)
+    finally:
+        prefault.stop = True  # an error after the scan: let the page-touching thread go
+
+
+def _read_series(src: Any, series_uid: str | None, rescale: bool, dtype: Any,
+                 threads: int | None, progress: bool, on_geometry: str, part: int | None,
+                 split: bool, prefault: "_Prefault") -> Volume:
     if on_geometry not in ("warn", "raise", "keep"):
         raise ValueError(f"on_geometry must be 'warn', 'raise' or 'keep', not {on_geometry!r}")
+    use_prefault = False
     if isinstance(src, SeriesInfo):
         info_ = src
         if series_uid is not None and series_uid != info_.series_uid:
@@ -1473,19 +1680,27 @@ def read_series(src: Any, *, series_uid: str | None = None, rescale: bool = True
         slices = info_._slices
         if not slices:  # e.g. a SeriesInfo that crossed a process boundary without slices
             files = _scan_all(list(info_.files), threads, progress)
-            infos = _summaries(files)
+            infos = _summaries(files, split)
             info_ = _choose(infos, info_.series_uid, info_.part if info_.parts > 1 else part,
                             len(info_.files))
             slices = info_._slices
     else:
         paths = _paths(src)
-        files = _scan_all(paths, threads, progress)
-        infos = _summaries(files)
+        prefault.nfiles = len(paths)
+        use_prefault = True
+        files = _scan_all(paths, threads, progress, on_first=prefault)
+        infos = _summaries(files, split)
         if not infos and infos.skipped:
             path, reason = infos.skipped[0]
             raise InvalidDicomError(f"no readable images: {path}: {reason}"
                                     + (f" (and {len(infos.skipped) - 1} more)"
                                        if len(infos.skipped) > 1 else ""))
+        if infos.skipped and not (isinstance(src, (str, os.PathLike))
+                                  and os.path.isdir(os.fspath(src))):
+            path, reason = infos.skipped[0]
+            more = f" (and {len(infos.skipped) - 1} more)" if len(infos.skipped) > 1 else ""
+            warnings.warn(f"{len(infos.skipped)} of the {len(paths)} given file(s) skipped: "
+                          f"{path}: {reason}{more}", DicomWarning, stacklevel=2)
         info_ = _choose(infos, series_uid, part, len(paths))
         slices = info_._slices
     report = GeometryReport(parts=info_.parts, split_reason=info_.split_reason)
@@ -1499,18 +1714,25 @@ def read_series(src: Any, *, series_uid: str | None = None, rescale: bool = True
         warnings.warn(f"series {info_.series_uid}: " + "; ".join(issues), GeometryWarning,
                       stacklevel=2)
     order = geo.order
-    first = order[0].file
+    first = _details(order[0].file)
     info = _pixel_info(first)
     _check_sizes(order, info)
     out_dtype, mode = _out_dtype(order, info, rescale, dtype)
     shape = (len(order),) + info.frame_shape()
-    out = np.empty(shape, dtype=out_dtype)
+    out = prefault.take(shape, out_dtype) if use_prefault else None
+    if out is None:
+        out = np.empty(shape, dtype=out_dtype)
     reader = _Reader(order, info, out, mode, rescale)
-    if info.encapsulated and _plugin_ts(first.ts, info.samples):
-        _read_plugin(reader, threads, progress)
-    else:
-        kind = "io" if reader.direct else "cpu"
-        reader.run(_default_threads(threads, kind))
+    reader.bar = _progress(len(order), "reading", progress)
+    try:
+        if info.encapsulated and _plugin_ts(first.ts, info.samples):
+            _read_plugin(reader, threads, progress)
+        else:
+            kind = "io" if reader.direct else "cpu"
+            reader.run(_default_threads(threads, kind))
+    finally:
+        if reader.bar is not None:
+            reader.bar.close()
     if mode == "int16?" and not reader.fits.all():
         out = _to_float(reader, out)
     meta = {
@@ -1558,6 +1780,8 @@ def _read_plugin(reader: _Reader, threads: int | None, progress: bool) -> None:
             dst = reader._target(slot)
             np.copyto(dst, frame, casting="unsafe")
             reader._finish(slot, order[slot], dst)
+            if reader.bar is not None:
+                reader.bar.update(1)
 
     if n <= 1 or len(jobs) <= 1:
         buf = np.empty(info.frame_shape(), dtype=info.dtype)

@@ -550,3 +550,156 @@ def test_pydicom_multislice_series():
                 assert vol.files == [p for p, _ in members]
                 checked += 1
     assert checked, f"no pydicom series could be compared: {list(groups)}"
+
+
+def test_enhanced_rle(tmp_path):
+    from dcmfast import transcode
+    s = gen.write_enhanced(str(tmp_path / "mf.dcm"), frame_order=[3, 1, 0, 2, 5, 4])
+    ds = dcmfast.dcmread(str(tmp_path / "mf.dcm"))
+    transcode.compress(ds, "rle")
+    dcmfast.dcmwrite(str(tmp_path / "rle.dcm"), ds)
+    os.unlink(str(tmp_path / "mf.dcm"))
+    vol = read(str(tmp_path / "rle.dcm"), threads=2)
+    np.testing.assert_array_equal(vol.array, s.hu())
+
+
+def test_series_info_pickles_and_reads_in_another_process(tmp_path):
+    import pickle
+    from concurrent.futures import ProcessPoolExecutor
+    import multiprocessing as mp
+
+    s = gen.write_series(str(tmp_path), n=5)
+    info = dcmfast.list_series(str(tmp_path))[0]
+    again = pickle.loads(pickle.dumps(info))
+    np.testing.assert_array_equal(read(again).array, s.hu())
+    with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:
+        shape = pool.submit(_shape_of, info).result(timeout=120)
+    assert shape == (5, 12, 10)
+
+
+def _shape_of(info):
+    return dcmfast.read_series(info, on_geometry="keep").array.shape
+
+
+def test_progress_bars(tmp_path, capsys):
+    gen.write_series(str(tmp_path), n=3)
+    vol = read(str(tmp_path), progress=True)
+    assert vol.array.shape[0] == 3
+    dcmfast.list_series(str(tmp_path), progress=True)
+
+
+def test_lazy_exports():
+    for name in ("read_series", "list_series", "Volume", "GeometryReport", "GeometryError",
+                 "GeometryWarning", "SeriesInfo"):
+        assert getattr(dcmfast, name) is getattr(S, name)
+        assert name in dcmfast.__all__
+    with pytest.raises(AttributeError):
+        dcmfast.no_such_name  # noqa: B018
+
+
+@pytest.mark.parametrize("intercept,dtype", [(-100.0, np.int16), (0.5, np.float32), (0.0, np.uint8)])
+def test_8bit(tmp_path, intercept, dtype):
+    def eight(k, ds):
+        ds.BitsAllocated = 8
+        ds.BitsStored = 8
+        ds.HighBit = 7
+        ds.PixelRepresentation = 0
+        ds.PixelData = (gen.value(k, *np.meshgrid(np.arange(12), np.arange(10), indexing="ij"))
+                        % 256).astype(np.uint8).tobytes()
+    gen.write_series(str(tmp_path), n=4, intercepts=intercept, extra=eight)
+    vol = read(str(tmp_path))
+    k, j, i = np.meshgrid(np.arange(4), np.arange(12), np.arange(10), indexing="ij")
+    assert vol.array.dtype == dtype
+    np.testing.assert_array_equal(vol.array, (gen.value(k, j, i) % 256) + intercept)
+
+
+@pytest.mark.parametrize("name", ["JPEG-LL.dcm", "MR_small_jp2klossless.dcm",
+                                  "JPEGLSNearLossless_16.dcm", "MR_small_RLE.dcm"])
+def test_compressed_corpus_file_as_series(tmp_path, name):
+    """A pydicom test file copied into a 3-slice series (positions set, pixels
+    untouched): every slice equals pydicom's decoding of it."""
+    pydicom = pytest.importorskip("pydicom")
+    from pydicom.data import get_testdata_file
+    if name != "MR_small_RLE.dcm":
+        pytest.importorskip("libjpeg" if "JPEG" in name else "openjpeg")
+    src = get_testdata_file(name)
+    if src is None:
+        pytest.skip(f"{name} not available")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = pydicom.dcmread(src).pixel_array
+        for k in (2, 0, 1):
+            ds = dcmfast.dcmread(src)
+            ds.SeriesInstanceUID = gen.uid(7, 1)
+            ds.SOPInstanceUID = gen.uid(7, 2, k)
+            ds.ImageOrientationPatient = ["1", "0", "0", "0", "1", "0"]
+            ds.ImagePositionPatient = ["0", "0", str(3 * k)]
+            if "RescaleSlope" in ds:
+                del ds.RescaleSlope
+            if "RescaleIntercept" in ds:
+                del ds.RescaleIntercept
+            dcmfast.dcmwrite(str(tmp_path / f"{k}.dcm"), ds)
+    for threads in (1, 2):
+        vol = read(str(tmp_path), rescale=False, threads=threads)
+        assert vol.array.shape == (3,) + want.shape
+        for k in range(3):
+            np.testing.assert_array_equal(vol.array[k], want)
+
+
+@pytest.mark.skipif(DCM2NIIX is None, reason="dcm2niix is not installed")
+def test_tilt_voxel_order_as_dcm2niix(tmp_path):
+    """With gantry tilt dcm2niix writes a resampled ``_Tilt_1`` file and an
+    untouched one whose affine is only approximate; dcmfast keeps the
+    untouched voxels (same order as dcm2niix's) with the exact sheared affine."""
+    nib = pytest.importorskip("nibabel")
+    src = tmp_path / "dicom"
+    s = gen.write_series(str(src), n=6, rows=9, cols=7, orientation=gen.tilted(12.0),
+                         step=(0.0, 0.0, 2.0))
+    out = tmp_path / "d2n"
+    out.mkdir()
+    subprocess.run([DCM2NIIX, "-z", "n", "-b", "n", "-f", "out", "-o", str(out), str(src)],
+                   check=True, capture_output=True, timeout=120)
+    theirs = nib.load(str(out / "out.nii"))
+    vol = read(str(src))
+    ours = vol.to_nifti(str(tmp_path / "ours.nii"))
+    np.testing.assert_array_equal(np.asanyarray(ours.dataobj), np.asanyarray(theirs.dataobj))
+    # every voxel centre of ours is where the DICOM puts it
+    check_voxels(vol, s)
+    for x, y, z in ((0, 0, 0), (6, 8, 5), (3, 2, 4)):
+        ras = ours.affine @ np.array([x, y, z, 1.0])
+        j = 8 - y
+        lps = s.positions[z] + j * s.pixel_spacing[0] * s.col + x * s.pixel_spacing[1] * s.row
+        np.testing.assert_allclose(ras[:3], lps * np.array([-1, -1, 1]), atol=1e-4)
+
+
+def test_top_values_matches_children():
+    from dcmfast import _parse, filereader
+    from array import array
+    src = gen.make_dataset(rows=2, cols=2, row=(1, 0, 0), col=(0, 1, 0), ipp=(0, 0, 0),
+                           pixel_spacing=(1, 1), pixels=np.zeros((2, 2)), series_uid="1.2",
+                           sop_uid="1.2.3", instance=1)
+    import io
+    buf = io.BytesIO()
+    dcmfast.dcmwrite(buf, src)
+    data = buf.getvalue()
+    sq, known = filereader._dictionary_arrays()
+    table = _parse.read_part10(data, False, True, sq, known, False)[4]
+    tags = array("I", sorted([0x00080016, 0x00200032, 0x00280010, 0x00281053, 0x7FE00010,
+                              0x12345678]))
+    values, vrs = table.top_values(tags)
+    children = table.children(-1)
+    for tag, value, vr in zip(tags, values, vrs):
+        if tag in children:
+            assert value == table.value(children[tag]) and vr == table.vr(children[tag])
+        else:
+            assert value is None and vr is None
+
+
+def test_split_false_keeps_one_stack(tmp_path):
+    uid = gen.uid(9, 6)
+    a = gen.write_series(str(tmp_path), n=4, series_uid=uid, prefix="a", acquisitions=[1] * 4)
+    gen.write_series(str(tmp_path), n=4, series_uid=uid, prefix="b", acquisitions=[2] * 4)
+    assert len(dcmfast.list_series(str(tmp_path), split=False)) == 1
+    vol = read(str(tmp_path), split=False)
+    assert vol.array.shape[0] == 4 and len(vol.report.duplicates) == 4
+    assert vol.files == a.files  # same InstanceNumbers: the lower path wins
