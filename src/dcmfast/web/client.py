@@ -16,6 +16,7 @@ import json
 import os
 import tempfile
 import uuid
+import warnings
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -94,6 +95,17 @@ def _server_message(body: bytes, content_type: str) -> str:
         if parts:
             return ": ".join(parts)[:500]
     return " ".join(text.split())[:500]
+
+
+def _query_string(params: list[tuple[str, str]]) -> str:
+    """``?k=v&...`` with wildcards (``*``, ``?``), ``^`` and ``,`` left as they are:
+    some servers (Orthanc) do not decode ``%2A`` in a query, so ``1CT*`` must
+    stay literal; ``&``, ``=``, ``+``, ``%``, ``#`` and spaces are escaped."""
+    if not params:
+        return ""
+    from urllib.parse import quote
+
+    return "?" + "&".join(f"{quote(k, safe='')}={quote(v, safe='*?^,-._~:/')}" for k, v in params)
 
 
 def _uid_path(*uids: str | None) -> str:
@@ -525,7 +537,7 @@ class Client:
         while True:
             params = self._query_params(search_filters, fields, limit, start if (offset is not None or start) else None,
                                         fuzzymatching)
-            page = self._get_json(url, params)
+            page = self._get_json(url + _query_string(params))
             if not isinstance(page, list):
                 raise DICOMwebError(f"GET {url}: QIDO-RS answer is not a JSON array")
             if not page:
@@ -872,7 +884,7 @@ class Client:
     @staticmethod
     def _encode_instance(item: Any) -> tuple[Any, str | None, str | None, Any]:
         """(bytes, SOP Instance UID, SOP Class UID, source) of something to store."""
-        from dcmfast.filereader import dcmread, read_file_meta_info
+        from dcmfast.filereader import dcmread
         from dcmfast.filewriter import dcmwrite
 
         if isinstance(item, (str, os.PathLike)):
@@ -894,13 +906,16 @@ class Client:
         else:
             raise TypeError(f"cannot store a {type(item).__name__}: give paths, bytes or Datasets")
         sop = cls = None
-        try:
-            meta = read_file_meta_info(data)
-            sop, cls = meta.get("MediaStorageSOPInstanceUID"), meta.get("MediaStorageSOPClassUID")
-            if not sop:
+        try:  # the data set's UIDs (what the server reports), else the file meta's
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
                 ds = dcmread(data, stop_before_pixels=True)
                 sop, cls = ds.get("SOPInstanceUID"), ds.get("SOPClassUID")
-        except (InvalidDicomError, ValueError, OSError):
+                if not sop:
+                    meta = ds.file_meta
+                    sop = meta.get("MediaStorageSOPInstanceUID")
+                    cls = meta.get("MediaStorageSOPClassUID")
+        except (InvalidDicomError, ValueError, OSError, KeyError, TypeError):
             pass  # the server decides; its answer is reported
         return data, (str(sop) if sop else None), (str(cls) if cls else None), source
 

@@ -193,9 +193,10 @@ def _element(tag: int, obj: Any, handler: Callable[[str], bytes] | None) -> Data
     else:
         conv = ["" if v is None else str(v) for v in values]
         if vr == "UI":
-            from dcmfast.uid import UID
+            from dcmfast.uid import IGNORE, UID
 
-            conv = [UID(v) for v in conv]
+            # what the server sent, unjudged (reading a file warns; a response is not ours to fix)
+            conv = [UID(v, validation_mode=IGNORE) for v in conv]
     value = conv[0] if len(conv) == 1 else MultiValue(conv)
     return DataElement._make(BaseTag(tag), vr, value, None, False)
 
