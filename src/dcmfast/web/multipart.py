@@ -271,7 +271,7 @@ class MultipartParser:
             if state == _PREAMBLE:
                 start = self._resume
                 i = buf.find(delim, start)
-                self.bytes_scanned += len(buf) - start
+                self.bytes_scanned += (len(buf) if i < 0 else i + dlen) - start
                 if i < 0:
                     keep = dlen - 1
                     if len(buf) > keep:  # the preamble is ignored: drop it as it goes
@@ -311,7 +311,7 @@ class MultipartParser:
                 else:
                     start = self._resume
                     end = buf.find(b"\r\n\r\n", start)
-                    self.bytes_scanned += len(buf) - start
+                    self.bytes_scanned += (len(buf) if end < 0 else end + 4) - start
                     if end < 0:
                         if len(buf) > self._max_header:
                             raise self._error(
@@ -418,8 +418,8 @@ class MultipartParser:
             self._write(held)
             self._pos += len(held)
             self._held = b""
-        self.bytes_scanned += len(data)
         i = data.find(delim)
+        self.bytes_scanned += len(data) if i < 0 else i + dlen
         if i >= 0:
             self._write(memoryview(data)[:i])
             self._pos += i + dlen
