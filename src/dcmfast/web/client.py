@@ -164,8 +164,9 @@ class ResponseIterator:
         self._done = False
         self.content_type = response.headers.get("content-type", "")
         media, _ = parse_content_type(self.content_type)
-        encoded = response.headers.get("content-encoding", "identity").lower() not in ("", "identity")
-        self._chunks = response.iter_bytes() if encoded else response.iter_raw()
+        # iter_bytes: raw chunks as they come when the answer is not encoded (a
+        # server ignoring Accept-Encoding: identity is decoded)
+        self._chunks = response.iter_bytes()
         self._received = 0
         if media.startswith("multipart/"):
             from dcmfast.web.multipart import boundary_of
