@@ -240,6 +240,28 @@ class ResponseIterator:
         self._response.close()
 
 
+#: bytes asked of the socket per read for streamed bodies (httpcore's default is 64 KiB)
+READ_SIZE = 256 * 1024
+
+
+def _tune_read_size(response: Any) -> None:
+    """Best effort: let httpcore read a streamed body in READ_SIZE pieces.
+
+    Fewer, larger reads cut the per-chunk work of httpcore/h11 and of the
+    multipart parser by ~4x on a fast link. This reaches into httpcore's
+    connection object (HTTP11Connection.READ_NUM_BYTES, a class attribute set
+    here on the instance, so only this client's connections change); if the
+    layout differs (another httpx/httpcore version, HTTP/2, a mock
+    transport) nothing is changed.
+    """
+    try:
+        conn = response.stream._stream._httpcore_stream._stream._connection
+        if isinstance(getattr(type(conn), "READ_NUM_BYTES", None), int):
+            conn.READ_NUM_BYTES = READ_SIZE
+    except AttributeError:
+        pass
+
+
 def _unlink(path: str) -> None:
     try:
         os.unlink(path)
@@ -442,6 +464,7 @@ class Client:
         except httpx.TransportError as exc:
             raise TransportError(f"GET {url}: {type(exc).__name__}: {exc}") from exc
         self._check(response)
+        _tune_read_size(response)
         if sink_factory is None:
             max_part = self.max_part_bytes
             total = response.headers.get("content-length")
@@ -683,41 +706,33 @@ class Client:
             yield from stream
 
     def retrieve_series_volume(self, study_instance_uid: str, series_instance_uid: str, *,
-                               transfer_syntax: str | None = None, rescale: bool = False,
-                               threads: int | None = None) -> tuple[Any, list[Dataset]]:
-        """WADO-RS a series of single-frame images into one array.
+                               transfer_syntax: str | None = "*",
+                               rescale: bool = False) -> tuple[Any, list[Dataset]]:
+        """WADO-RS a series of single-frame images into one array, as it downloads.
 
-        Returns ``(volume, datasets)``: the instances sorted along the slice
-        normal (Image Position / Orientation; else by Instance Number), and
-        their pixels stacked in that order, shape ``(slices, rows, columns[,
-        samples])``, dcmfast's (pydicom's) dtype; ``rescale=True`` applies the
-        Modality LUT (float64 when slope/intercept are not integers).
+        Returns ``(volume, datasets)``: the pixels of every instance stacked
+        along the slice normal (Image Position / Orientation Patient; else by
+        Instance Number), shape ``(slices, rows, columns[, samples])`` with
+        dcmfast's (pydicom's) dtype, and the instances in the same order
+        without their Pixel Data (the values are in the volume). Native pixel
+        data go from the network straight into their slice (see
+        :mod:`dcmfast.web.volume`); compressed ones are decoded into it.
+        ``transfer_syntax`` defaults to ``"*"`` (as stored: no transcoding by
+        the server). ``rescale=True`` applies the first instance's Modality LUT.
         """
-        import numpy as np
+        from dcmfast.web.volume import VolumeAssembler
 
-        from dcmfast import pixels
-
-        datasets = list(self.retrieve_series(study_instance_uid, series_instance_uid,
-                                             transfer_syntax=transfer_syntax))
-        if not datasets:
+        assembler = VolumeAssembler()
+        stream = self._stream(self.wado_url + _uid_path(study_instance_uid, series_instance_uid),
+                              self._accept_dicom(transfer_syntax, None), sink_factory=assembler)
+        total = stream._response.headers.get("content-length")
+        assembler.total = int(total) if total and total.isdigit() else None
+        with stream:
+            for _ in stream:
+                pass
+        if not assembler.count:
             raise DICOMwebError("the series has no instances")
-        normal = _slice_normal(datasets[0])
-        datasets.sort(key=lambda ds: _sort_key(ds, normal))
-        first = pixels.PixelInfo(datasets[0])
-        if first.frames != 1:
-            raise ValueError("retrieve_series_volume needs single-frame instances")
-        volume = np.empty((len(datasets),) + first.frame_shape(), dtype=first.dtype)
-
-        def one(i: int) -> None:
-            pixels.decode(datasets[i], out=volume[i])
-
-        n = max(1, int(threads or 1))
-        if n > 1:
-            with ThreadPoolExecutor(n) as pool:
-                list(pool.map(one, range(len(datasets))))
-        else:
-            for i in range(len(datasets)):
-                one(i)
+        volume, datasets = assembler.finish()
         if rescale:
             from dcmfast import processing
 
