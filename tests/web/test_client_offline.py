@@ -45,7 +45,7 @@ def test_retrieve_and_save(tmp_path):
     assert seen[0].headers["accept-encoding"] == "identity"
     assert seen[0].headers["accept"] == 'multipart/related; type="application/dicom"'
     assert seen[0].url.path == "/rs/studies/1.2/series/3.4"
-    paths = list(c.save_instances(tmp_path, "1.2", "3.4"))
+    paths = c.save_instances(tmp_path, "1.2", "3.4")
     assert sorted(os.listdir(tmp_path)) == sorted(os.path.basename(p) for p in paths)
     assert dcmfast.dcmread(paths[0]).SOPInstanceUID == got[0].SOPInstanceUID
 
@@ -60,7 +60,7 @@ def test_truncated_multipart_leaves_nothing_half_written(tmp_path, cut):
         list(c.retrieve_series("1.2", "3.4"))
     written = []
     with pytest.raises(MultipartError, match="truncated"):
-        for path in c.save_instances(tmp_path, "1.2", "3.4"):
+        for path in c.iter_save_instances(tmp_path, "1.2", "3.4"):
             written.append(path)
     # only complete instances are there; no temporary file is left
     assert sorted(os.listdir(tmp_path)) == sorted(os.path.basename(p) for p in written)
@@ -78,7 +78,7 @@ def test_connection_dropped_mid_body(tmp_path):
 
     c = _client(lambda request: httpx.Response(200, headers=headers, content=stream()))
     with pytest.raises(MultipartError, match="truncated") as info:
-        list(c.save_instances(tmp_path, "1.2"))
+        c.save_instances(tmp_path, "1.2")
     assert isinstance(info.value.__cause__, httpx.ReadError)
     assert all(not name.endswith(".tmp") for name in os.listdir(tmp_path))
     assert len(os.listdir(tmp_path)) == 1
@@ -90,7 +90,7 @@ def test_a_part_that_is_not_dicom(tmp_path):
     with pytest.raises(dcmfast.InvalidDicomError):
         list(c.retrieve_study("1.2"))
     with pytest.raises(dcmfast.InvalidDicomError):
-        list(c.save_instances(tmp_path, "1.2"))
+        c.save_instances(tmp_path, "1.2")
     assert os.listdir(tmp_path) == []
 
 
@@ -190,3 +190,22 @@ def test_store_warning_and_failure_reasons():
     (failure,) = result.failed
     assert failure.failure_reason == 0xA900 and "does not match" in failure.message
     assert failure.sop_instance_uid == uids[1]
+
+
+def test_auth_and_headers_are_sent():
+    seen = []
+
+    def handler(request):
+        seen.append(request)
+        if "authorization" not in request.headers:
+            return httpx.Response(401, json={"Message": "Unauthorized"})
+        return httpx.Response(200, json=[])
+
+    with Client("http://x/rs", transport=httpx.MockTransport(handler), auth=("user", "secret"),
+                headers={"X-Trace": "1", "Accept-Encoding": "gzip"}) as c:
+        assert c.search_for_studies() == []
+    assert seen[-1].headers["authorization"].startswith("Basic ")
+    assert seen[-1].headers["x-trace"] == "1" and seen[-1].headers["accept-encoding"] == "gzip"
+    with pytest.raises(HTTPError) as info:
+        Client("http://x/rs", transport=httpx.MockTransport(handler)).search_for_studies()
+    assert info.value.status_code == 401 and info.value.message == "Unauthorized"

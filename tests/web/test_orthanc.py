@@ -161,7 +161,7 @@ def test_save_instances_to_files(uploaded, client, tmp_path):
     instances, result = uploaded
     sop, (path, study, series) = next((k, v) for k, v in instances.items()
                                       if k in {s.sop_instance_uid for s in result.stored})
-    written = list(client.save_instances(tmp_path, study, transfer_syntax="*"))
+    written = client.save_instances(tmp_path, study, transfer_syntax="*")
     assert os.path.join(str(tmp_path), sop + ".dcm") in written
     assert sorted(os.listdir(tmp_path)) == sorted(os.path.basename(p) for p in written)
     with open(os.path.join(tmp_path, sop + ".dcm"), "rb") as f, open(path, "rb") as g:

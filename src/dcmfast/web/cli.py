@@ -125,7 +125,7 @@ def _retrieve(args: argparse.Namespace) -> int:
     count = 0
     with _client(args) as client:
         ts = args.transfer_syntax or None
-        for path in client.save_instances(args.output, args.study, args.series, args.instance,
+        for path in client.iter_save_instances(args.output, args.study, args.series, args.instance,
                                           transfer_syntax=ts):
             count += 1
             print(path)

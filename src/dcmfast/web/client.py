@@ -661,15 +661,30 @@ class Client:
     def save_instances(self, directory: str | os.PathLike, study_instance_uid: str,
                        series_instance_uid: str | None = None, sop_instance_uid: str | None = None, *,
                        media_types: Any = None, transfer_syntax: str | None = None,
-                       overwrite: bool = True) -> Iterator[str]:
+                       overwrite: bool = True) -> list[str]:
         """WADO-RS straight to files: each instance of the study / series /
         instance is written to ``directory/<SOPInstanceUID>.dcm`` as it arrives,
-        without holding more than one chunk in memory. Yields each path written.
+        without holding more than one chunk in memory. Returns the paths written
+        (:meth:`iter_save_instances` yields each one as soon as it is complete).
 
         Each file is written under a temporary name and renamed when its part
         is complete, so an interrupted or malformed response leaves no partial
-        file (the error is raised: MultipartError, HTTPError...).
+        file (the error is raised: MultipartError, HTTPError...). The files are
+        the server's Part 10 files as sent; ``transfer_syntax="*"`` asks for
+        them as stored (the default, per PS3.18, is Explicit VR Little Endian,
+        which a server may have to transcode to).
         """
+        return list(self.iter_save_instances(directory, study_instance_uid, series_instance_uid,
+                                             sop_instance_uid, media_types=media_types,
+                                             transfer_syntax=transfer_syntax, overwrite=overwrite))
+
+    def iter_save_instances(self, directory: str | os.PathLike, study_instance_uid: str,
+                            series_instance_uid: str | None = None,
+                            sop_instance_uid: str | None = None, *, media_types: Any = None,
+                            transfer_syntax: str | None = None,
+                            overwrite: bool = True) -> Iterator[str]:
+        """:meth:`save_instances`, yielding each path as its file is complete
+        (the request is sent when iteration starts)."""
         from dcmfast.filereader import dcmread, read_file_meta_info
 
         folder = os.fspath(directory)
