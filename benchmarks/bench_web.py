@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sys
 import urllib.request
 from pathlib import Path

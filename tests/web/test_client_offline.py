@@ -2,7 +2,6 @@
 (httpx.MockTransport): clear errors, and nothing half-written on disk."""
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 

@@ -29,7 +29,7 @@ import numpy as np
 import pytest
 
 import dcmfast
-from dcmfast.web import Client, HTTPError, MultipartError, StoreError
+from dcmfast.web import Client, HTTPError, StoreError
 from tests.corpus import corpus_files, corpus_id
 from tests.differential.compare import compare_datasets
 
