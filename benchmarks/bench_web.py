@@ -34,7 +34,8 @@ Groups (``benchmark.group``; tests ``test_<group>_<impl>``):
 ``web_store_series``
     STOW-RS of the series from its files (the study is deleted from Orthanc
     before each round, through its REST API, untimed). dcmfast:
-    ``Client.store_instances(paths)`` (file bytes as they are, batches of 100);
+    ``Client.store_instances(paths)`` (file bytes as they are, batches of 50, two
+    requests in parallel);
     ``dicomweb_client``: ``pydicom.dcmread`` of each file +
     ``DICOMwebClient.store_instances`` (one request). Target: dcmfast at least
     as fast (ratio >= 1.0). Orthanc's ingest dominates both.

@@ -208,3 +208,35 @@ def test_auth_and_headers_are_sent():
     with pytest.raises(HTTPError) as info:
         Client("http://x/rs", transport=httpx.MockTransport(handler)).search_for_studies()
     assert info.value.status_code == 401 and info.value.message == "Unauthorized"
+
+
+def test_parallel_store_keeps_input_order(tmp_path):
+    import random
+    import time
+
+    from dcmfast.web.multipart import boundary_of, iter_parts
+
+    paths = []
+    for i in range(7):
+        ds = dcmfast.dcmread(os.path.join(SAMPLES, "ct_explicit_le.dcm"))
+        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = f"1.2.3.{i}"
+        paths.append(str(tmp_path / f"{i}.dcm"))
+        ds.save_as(paths[-1])
+
+    def handler(request):
+        time.sleep(random.random() * 0.02)
+        items = []
+        for p in iter_parts([request.content], boundary_of(request.headers["content-type"])):
+            uid = str(dcmfast.dcmread(bytes(p.content)).SOPInstanceUID)
+            items.append({"00081155": {"vr": "UI", "Value": [uid]}})
+        key = "00081198" if items[0]["00081155"]["Value"][0] == "1.2.3.2" else "00081199"
+        return httpx.Response(200, json={key: {"vr": "SQ", "Value": items}})
+
+    result = _client(handler).store_instances(paths, batch_size=2, workers=3,
+                                              raise_on_failure=False)
+    assert [s.source for s in result.stored] == paths[:2] + paths[4:]
+    assert [f.source for f in result.failed] == paths[2:4]
+    assert len(result.status_codes) == 4
+    with pytest.raises(HTTPError):
+        _client(lambda r: httpx.Response(500, text="boom")).store_instances(paths, batch_size=2,
+                                                                             workers=3)

@@ -63,7 +63,8 @@ def add_parser(sub: Any) -> None:
     common(p)
     p.add_argument("paths", nargs="+", help="DICOM files or folders")
     p.add_argument("--study", help="store into this StudyInstanceUID (POST /studies/{study})")
-    p.add_argument("--batch-size", type=int, default=100, help="instances per request (default 100)")
+    p.add_argument("--batch-size", type=int, default=50, help="instances per request (default 50)")
+    p.add_argument("-j", "--workers", type=int, default=2, help="requests in parallel (default 2)")
     p.set_defaults(web_func=_store)
 
 
@@ -136,7 +137,7 @@ def _retrieve(args: argparse.Namespace) -> int:
 def _store(args: argparse.Namespace) -> int:
     with _client(args) as client:
         result = client.store_instances(args.paths, args.study, batch_size=args.batch_size,
-                                        raise_on_failure=False)
+                                        workers=args.workers, raise_on_failure=False)
     for s in result.stored:
         note = f" (warning 0x{int(s.warning_reason):04X})" if s.warning_reason is not None else ""
         print(f"stored {s.source or s.sop_instance_uid}{note}")
