@@ -155,6 +155,8 @@ def test_retrieve_study_series_iterators(uploaded, client):
     with client.retrieve_series(study, series, transfer_syntax="*") as stream:
         first = next(stream)
     assert str(first.SeriesInstanceUID) == series
+    assert {str(d.SOPInstanceUID) for d in client.iter_study(study, transfer_syntax="*")} == got
+    assert str(next(iter(client.iter_series(study, series))).SeriesInstanceUID) == series
 
 
 def test_save_instances_to_files(uploaded, client, tmp_path):

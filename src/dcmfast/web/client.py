@@ -654,9 +654,14 @@ class Client:
             raise DICOMwebError(f"expected one instance, the server sent {len(items)}")
         return items[0]
 
-    def iter_series_datasets(self, *args: Any, **kwargs: Any) -> ResponseIterator:
-        """Alias of :meth:`retrieve_series` (dicomweb-client's name)."""
-        return self.retrieve_series(*args, **kwargs)
+    def iter_study(self, study_instance_uid: str, **kwargs: Any) -> ResponseIterator:
+        """dicomweb-client's name for :meth:`retrieve_study` (already an iterator here)."""
+        return self.retrieve_study(study_instance_uid, **kwargs)
+
+    def iter_series(self, study_instance_uid: str, series_instance_uid: str,
+                    **kwargs: Any) -> ResponseIterator:
+        """dicomweb-client's name for :meth:`retrieve_series` (already an iterator here)."""
+        return self.retrieve_series(study_instance_uid, series_instance_uid, **kwargs)
 
     def save_instances(self, directory: str | os.PathLike, study_instance_uid: str,
                        series_instance_uid: str | None = None, sop_instance_uid: str | None = None, *,
