@@ -159,6 +159,24 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     return 1 if summary.failed else 0
 
 
+def _add_web(sub: Any) -> None:
+    """``dcmfast web ...``: the parser is small; dcmfast.web (and httpx) load only when run."""
+    import importlib.util
+
+    if importlib.util.find_spec("dcmfast.web") is None:  # pragma: no cover
+        return
+    from dcmfast.web.cli import add_parser
+
+    add_parser(sub)
+    sub.choices["web"].set_defaults(func=_cmd_web)
+
+
+def _cmd_web(args: argparse.Namespace) -> int:
+    from dcmfast.web.cli import run
+
+    return run(args)
+
+
 def main(argv: Iterable[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dcmfast", description="The fastest DICOM toolkit for Python.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -191,6 +209,8 @@ def main(argv: Iterable[str] | None = None) -> int:
 
     p = sub.add_parser("demo", help="read the sample files shipped with dcmfast and time it")
     p.set_defaults(func=_cmd_demo)
+
+    _add_web(sub)
 
     args = parser.parse_args(list(argv) if argv is not None else None)
     try:
