@@ -96,7 +96,7 @@ import warnings
 from array import array
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -1026,6 +1026,8 @@ def list_series(src: Any, *, threads: int | None = None, progress: bool = False,
     and summarise every series found.
 
     Each file's header is read once (only its first KB, up to Pixel Data).
+    ``threads`` > 1 scans on that many threads: it helps on slow (network)
+    disks only, as parsing holds the GIL.
     A series mixing orientations, image sizes or acquisitions gives one
     :class:`SeriesInfo` per part (see the module's rules).
 
@@ -1692,7 +1694,7 @@ def _read_series(src: Any, series_uid: str | None, rescale: bool, dtype: Any,
             raise ValueError(f"the SeriesInfo is series {info_.series_uid}, not {series_uid}")
         slices = info_._slices
         if not slices:  # e.g. a SeriesInfo that crossed a process boundary without slices
-            files = _scan_all(list(info_.files), threads, progress)
+            files = _scan_all(list(info_.files), None, progress)
             infos = _summaries(files, split)
             info_ = _choose(infos, info_.series_uid, info_.part if info_.parts > 1 else part,
                             len(info_.files))
@@ -1701,7 +1703,8 @@ def _read_series(src: Any, series_uid: str | None, rescale: bool, dtype: Any,
         paths = _paths(src)
         prefault.nfiles = len(paths)
         use_prefault = True
-        files = _scan_all(paths, threads, progress, on_first=prefault)
+        # one thread: parsing holds the GIL (``threads`` is for the pixels)
+        files = _scan_all(paths, None, progress, on_first=prefault)
         infos = _summaries(files, split)
         if not infos and infos.skipped:
             path, reason = infos.skipped[0]
