@@ -100,7 +100,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from dcmfast import _parse, _pixels
+from dcmfast import _parse, _pixels, filereader
 from dcmfast.errors import DicomWarning, InvalidDicomError, PixelDataError
 
 __all__ = ["read_series", "list_series", "Volume", "GeometryReport", "GeometryError",
@@ -192,10 +192,12 @@ def _text(raw: bytes | None) -> str | None:
 
 def _floats(raw: bytes | None) -> tuple | None:
     """A DS (or IS) multi-value as floats; ValueError when unparsable."""
-    text = _text(raw)
+    if not raw:
+        return None
+    text = raw.decode("latin-1").strip(" \x00")
     if not text:
         return None
-    return tuple(float(v) for v in text.split("\\"))
+    return tuple(map(float, text.split("\\")))
 
 
 def _int(raw: bytes | None) -> int | None:
@@ -283,8 +285,6 @@ def _read_prefix(fd: int, size: int, want: int) -> bytes:
 
 def _scan_file(path: str, details: bool = False) -> _File:
     """Scan one file's header; on failure ``.error`` says why (never raises)."""
-    from dcmfast import filereader
-
     f = _File(path)
     try:
         fd = os.open(path, _O_RDONLY)
@@ -414,7 +414,7 @@ def _check_vector(name: str, values: tuple | None, n: int) -> str | None:
         return f"no {name}"
     if len(values) != n:
         return f"{name} has {len(values)} values, {n} expected"
-    if not all(math.isfinite(v) for v in values):
+    if not math.isfinite(sum(values)):  # NaN and inf propagate (huge values: inf too)
         return f"{name} {list(values)} is not finite"
     return None
 
