@@ -92,6 +92,7 @@ import os
 import statistics
 import struct
 import threading
+import time
 import warnings
 from array import array
 from concurrent.futures import ThreadPoolExecutor
@@ -683,31 +684,28 @@ def _progress(total: int, desc: str, enabled: bool) -> Any:
 
 
 def _scan_all(paths: list[str], threads: int | None, progress: bool,
-              on_first: Any = None) -> list[_File]:
-    """Scan every path; ``on_first(file)`` is called once, after the first
-    file that has pixel data (the reader uses it to start preparing memory)."""
+              watch: Any = None) -> list[_File]:
+    """Scan every path; ``watch(file)`` is called for each file with pixel
+    data as it is scanned (the reader uses it to prepare memory)."""
     bar = _progress(len(paths), "scanning", progress)
-    # parsing holds the GIL: threads only pay off when reads wait on a slow disk
     n = int(threads) if threads is not None and len(paths) > 32 else 1
     try:
         out = []
         if n > 1:
             with ThreadPoolExecutor(n) as pool:
-                results = pool.map(_scan_file, paths)
+                results: Iterable = pool.map(_scan_file, paths)
                 for f in results:
                     out.append(f)
-                    if on_first is not None and f.error is None and f.pixel_tag is not None:
-                        on_first(f)
-                        on_first = None
+                    if watch is not None and f.error is None and f.pixel_tag is not None:
+                        watch(f)
                     if bar is not None:
                         bar.update(1)
             return out
         for p in paths:
             f = _scan_file(p)
             out.append(f)
-            if on_first is not None and f.error is None and f.pixel_tag is not None:
-                on_first(f)
-                on_first = None
+            if watch is not None and f.error is None and f.pixel_tag is not None:
+                watch(f)
             if bar is not None:
                 bar.update(1)
         return out
@@ -734,13 +732,17 @@ def _huge_pages() -> bool:
 
 
 class _Prefault:
-    """The output volume allocated early, on a guess from the first file (one
-    slice per file found), its pages touched by a background thread while
-    the other headers are scanned: page faults and the kernel's zeroing of a
-    fresh array cost as much as reading the pixels, and this way they run on
-    another core, with the GIL released, in parallel with the (GIL-bound)
-    header scan. The reader takes the array if the guess holds (same slice
-    shape and item size, about as many slices) and stops the thread first."""
+    """The output volume allocated early, on a guess from the first file, its
+    pages touched by a background thread while the other headers are
+    scanned: page faults and the kernel's zeroing of a fresh array cost about
+    as much as reading the pixels, and this way they run on another core,
+    with the GIL released, in parallel with the (GIL-bound) header scan.
+
+    The array has room for one slice per file given, but the thread touches
+    only as many slices as files of the first file's series and size have
+    been scanned so far, so a folder holding other series costs no extra
+    resident memory. The reader takes the array if the guess holds (same
+    slice shape and item size, about as many slices), stopping the thread."""
 
     _CHUNK = 1 << 21
 
@@ -751,21 +753,43 @@ class _Prefault:
         self.array: np.ndarray | None = None
         self.thread: threading.Thread | None = None
         self.stop = False
+        self.scanned = False
+        self.key: tuple | None = None
+        self.matching = 0
+        self.slice_bytes = 0
 
     def __call__(self, f: _File) -> None:
-        if self.nfiles < 16 or f.enhanced or (f.frames or 1) > 1 or f.samples != 1 \
-                or f.bits_allocated not in (8, 16, 32) or not f.rows or not f.columns:
+        """Called by the scan for every file with pixel data."""
+        if self.key is not None:
+            if (f.series_uid, f.rows, f.columns) == self.key:
+                self.matching += 1
             return
+        if self.nfiles < 16 or self.array is not None or self.stop:
+            return
+        self.key = (f.series_uid, f.rows, f.columns)
+        self.matching = 1
+        if f.enhanced or (f.frames or 1) > 1 or f.samples != 1 \
+                or f.bits_allocated not in (8, 16, 32) or not f.rows or not f.columns:
+            self.stop = True
+            return
+        first = f.slices[0] if f.slices else None
         if self.dtype is not None:
             dt = np.dtype(self.dtype)
-        elif not self.rescale or f.bits_allocated != 16:
+        elif not self.rescale:
             dt = _stored_dtype(f)
+        elif first is not None and (first.slope != 1.0 or not float(first.intercept).is_integer()):
+            dt = np.dtype(np.float32)
+        elif f.bits_allocated != 16:
+            dt = _stored_dtype(f) if first is not None and first.intercept == 0 else \
+                np.dtype(np.int16)
         else:
-            dt = np.dtype(np.int16)  # the common CT case; float32 would not match
+            dt = np.dtype(np.int16)  # the common CT case
         shape = (self.nfiles, int(f.rows), int(f.columns))
-        if np.prod(shape, dtype=np.float64) * dt.itemsize > 8 << 30:
+        if np.prod(shape, dtype=np.float64) * dt.itemsize > 16 << 30:
+            self.stop = True
             return
         self.array = np.empty(shape, dtype=dt)
+        self.slice_bytes = int(f.rows) * int(f.columns) * dt.itemsize
         self.thread = threading.Thread(target=self._touch, name="dcmfast-prefault", daemon=True)
         self.thread.start()
 
@@ -782,6 +806,10 @@ class _Prefault:
             step = self._CHUNK
             one = _huge_pages()
             for start in range(0, len(flat), step):
+                while start + step > self.matching * self.slice_bytes:
+                    if self.stop or self.scanned:
+                        return
+                    time.sleep(0.0005)  # ahead of the scan: wait for it
                 if self.stop:
                     return
                 os.preadv(fd, [flat[start:start + 1 if one else start + step]], 0)
@@ -791,9 +819,9 @@ class _Prefault:
     def take(self, shape: tuple, dtype: np.dtype) -> np.ndarray | None:
         """The array (a view of its first slices) if it fits; stops the thread."""
         arr = self.array
+        self.stop = True
         if arr is None:
             return None
-        self.stop = True
         if self.thread is not None:
             self.thread.join()
         self.array = None
@@ -1704,7 +1732,8 @@ def _read_series(src: Any, series_uid: str | None, rescale: bool, dtype: Any,
         prefault.nfiles = len(paths)
         use_prefault = True
         # one thread: parsing holds the GIL (``threads`` is for the pixels)
-        files = _scan_all(paths, None, progress, on_first=prefault)
+        files = _scan_all(paths, None, progress, watch=prefault)
+        prefault.scanned = True
         infos = _summaries(files, split)
         if not infos and infos.skipped:
             path, reason = infos.skipped[0]

@@ -703,3 +703,37 @@ def test_split_false_keeps_one_stack(tmp_path):
     vol = read(str(tmp_path), split=False)
     assert vol.array.shape[0] == 4 and len(vol.report.duplicates) == 4
     assert vol.files == a.files  # same InstanceNumbers: the lower path wins
+
+
+@pytest.mark.parametrize("kw,read_kw", [
+    ({}, {}),
+    ({}, {"rescale": False}),
+    ({"slopes": 0.5}, {}),
+    ({"signed": True, "bits_stored": 16}, {}),
+    ({}, {"dtype": np.float64}),
+])
+def test_prefaulted_output(tmp_path, kw, read_kw):
+    """20+ files: the output is allocated (and touched) while headers are scanned."""
+    s = gen.write_series(str(tmp_path), n=24, rows=40, cols=30, **kw)
+    taken = []
+    real = S._Prefault.take
+
+    def take(self, shape, dtype):
+        out = real(self, shape, dtype)
+        taken.append(out is not None)
+        return out
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(S._Prefault, "take", take)
+        vol = read(str(tmp_path), **read_kw)
+    assert taken == [True]
+    want = s.hu() if read_kw.get("rescale", True) else s.stored
+    np.testing.assert_allclose(vol.array, want)
+
+
+def test_prefault_with_other_series_in_the_folder(tmp_path):
+    a = gen.write_series(str(tmp_path), n=20, rows=16, cols=16, series_uid=gen.uid(9, 7),
+                         prefix="a")
+    gen.write_series(str(tmp_path), n=20, rows=16, cols=16, series_uid=gen.uid(9, 8),
+                     prefix="b")
+    vol = read(str(tmp_path), series_uid=a.series_uid)
+    np.testing.assert_array_equal(vol.array, a.hu())
