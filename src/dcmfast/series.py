@@ -103,6 +103,7 @@ import numpy as np
 
 from dcmfast import _parse, _pixels, filereader
 from dcmfast.errors import DicomWarning, InvalidDicomError, PixelDataError
+from dcmfast.pixels import get_frame_fragments
 
 __all__ = ["read_series", "list_series", "Volume", "GeometryReport", "GeometryError",
            "GeometryWarning", "SeriesInfo", "SeriesList", "SeriesSelectionError"]
@@ -1315,6 +1316,8 @@ class _Reader:
                        and self.ts != _DEFLATED)
         self.fits = np.ones(len(order), dtype=bool)  # int16?: slice k was rescaled in place
         self.bar: Any = None  # a tqdm bar while reading with progress=True
+        self.lock = threading.Lock()
+        self.cache: dict = {}  # path -> frames' fragments of multi-frame encapsulated files
 
     # scratch buffers per thread, for conversions that cannot happen in place
     def _scratch(self) -> np.ndarray:
@@ -1370,24 +1373,39 @@ class _Reader:
                                   info.bits_stored, info.high_bit,
                                   bool(info.pixel_representation), correct_bits=True)
 
-    def _value(self, f: _File) -> bytes:
-        """The whole Pixel Data value of ``f`` (encapsulated or big-endian)."""
-        length = abs(f.value_length)
+    def _value(self, f: _File, start: int = 0, length: int | None = None) -> bytes:
+        """Bytes of ``f``'s Pixel Data value: all of it, or ``length`` from ``start``."""
+        total = abs(f.value_length)
+        if length is None or start + length > total:
+            length = max(total - start, 0)
         fd = os.open(f.path, _O_RDONLY)
         try:
-            data = os.pread(fd, length, f.value_offset)
+            data = os.pread(fd, length, f.value_offset + start)
         finally:
             os.close(fd)
         return data
+
+    def _fragments(self, f: _File, frame: int) -> list:
+        """Frame ``frame``'s fragments; a multi-frame file's value is read and
+        indexed once (kept until the read ends), not once per frame."""
+        nframes = f.frames or 1
+        if nframes == 1:
+            frames = get_frame_fragments(self._value(f), 1)
+        else:
+            with self.lock:
+                frames = self.cache.get(f.path)
+                if frames is None:
+                    frames = get_frame_fragments(self._value(f), nframes)
+                    self.cache[f.path] = frames
+        return frames[frame]
 
     def _decode_other(self, s: _Slice, dst: np.ndarray) -> None:
         f = s.file
         info = self.info
         frame = s.frame or 0
         if f.ts == _RLE:
-            from dcmfast.pixels import get_frame_fragments
             try:
-                frags = get_frame_fragments(self._value(f), f.frames or 1)[frame]
+                frags = self._fragments(f, frame)
             except IndexError:
                 raise PixelDataError(f"{f.path}: frame {frame} not found in the pixel data",
                                      frame=frame) from None
@@ -1400,11 +1418,15 @@ class _Reader:
             except PixelDataError as exc:
                 raise PixelDataError(f"{f.path}: {exc}", frame=frame) from None
             return
-        if not info.encapsulated and f.ts != _DEFLATED:  # big endian / odd layouts
-            buf = self._value(f)
+        if not info.encapsulated and f.ts != _DEFLATED and info.photometric != "YBR_FULL_422":
+            # big endian, several samples, 1-bit: this frame's bytes only
+            if info.bits_allocated == 1:
+                buf, start = self._value(f), frame * info.frame_units
+            else:
+                buf, start = self._value(f, frame * info.frame_units, info.frame_units), 0
             try:
                 _pixels.native_unpack(
-                    buf, frame * info.frame_units, dst, info.frame_pixels, info.samples,
+                    buf, start, dst, info.frame_pixels, info.samples,
                     info.bits_allocated, info.bits_stored, info.high_bit,
                     bool(info.pixel_representation), is_float=info.keyword != "PixelData",
                     big_endian=info.big_endian, planar=bool(info.planar),
@@ -1828,10 +1850,48 @@ def _read_plugin(reader: _Reader, threads: int | None, progress: bool) -> None:
             if reader.bar is not None:
                 reader.bar.update(1)
 
-    if n <= 1 or len(jobs) <= 1:
+    multi = [job for job in jobs if job[5] > 1]
+    single = [job for job in jobs if job[5] <= 1]
+    if multi:
+        _read_plugin_multiframe(reader, multi, n, done)
+    if not single:
+        return
+    if n <= 1 or len(single) <= 1:
         buf = np.empty(info.frame_shape(), dtype=info.dtype)
-        for job in jobs:
+        for job in single:
             _workers.decode_file_frame(info, job[1:], buf)
             done([job[0]], buf[None])
         return
-    _workers.decode_file_frames(info, jobs, n, done)
+    _workers.decode_file_frames(info, single, n, done)
+
+
+def _read_plugin_multiframe(reader: _Reader, jobs: list, n: int, done: Any) -> None:
+    """Frames of multi-frame JPEG / JPEG 2000 files: each file is read and its
+    frames located once; chunks of frames go to the worker processes."""
+    from dcmfast import _workers
+    from dcmfast.filereader import dcmread
+    from dcmfast.pixels import _plan_for
+
+    info = reader.info
+    by_file: dict = {}
+    for job in jobs:
+        by_file.setdefault(job[1], []).append(job)
+    chunk = max(4 * n, 8)
+    for path, file_jobs in by_file.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DicomWarning)
+            plan = _plan_for(dcmread(path))
+        plan.as_rgb = False
+        for i in range(0, len(file_jobs), chunk):
+            part = file_jobs[i:i + chunk]
+            frames = np.empty((len(part),) + tuple(info.frame_shape()), dtype=info.dtype)
+            indices = [job[4] for job in part]
+            try:
+                if n > 1 and len(part) > 1:
+                    _workers.decode_frames(plan, indices, frames, n)
+                else:
+                    for slot, index in enumerate(indices):
+                        plan.decode_frame(index, frames[slot])
+            except PixelDataError as exc:
+                raise PixelDataError(f"{path}: {exc}", frame=exc.frame) from None
+            done([job[0] for job in part], frames)
