@@ -946,7 +946,7 @@ class SeriesInfo:
     columns: int | None
     num_files: int
     num_slices: int
-    files: list
+    files: list = field(repr=False)
     part: int = 0
     parts: int = 1
     split_reason: str = ""
