@@ -26,14 +26,20 @@ Grouping
     to 1e-4), size (Rows, Columns), pixel spacing or pixel format; and, when
     some positions repeat, by AcquisitionNumber, EchoNumbers and
     TemporalPositionIdentifier (for enhanced multi-frame: StackID,
-    TemporalPositionIndex) if that removes the repeats. Parts are numbered
-    0, 1, ... in the order of their smallest InstanceNumber;
-    :func:`list_series` returns one :class:`SeriesInfo` per part and
-    ``read_series(..., part=i)`` picks one.
+    TemporalPositionIndex, EffectiveEchoTime) if that removes the repeats
+    (``split=False`` turns this second kind off). Parts are numbered 0, 1,
+    ... in the order of their smallest InstanceNumber; :func:`list_series`
+    returns one :class:`SeriesInfo` per part (``.part``, ``.parts``,
+    ``.split_reason``) and ``read_series(..., part=i)`` picks one. A file
+    whose position or orientation is missing or unusable stays in its
+    series (``SeriesInfo.geometry_problem`` names it) and reading that part
+    raises :class:`GeometryError` naming the file.
 Several series
     ``read_series`` on files holding several series (or parts) and no
     ``series_uid`` / ``part`` raises :class:`SeriesSelectionError` (a
-    ValueError) listing them; nothing is picked silently.
+    ValueError) listing them; nothing is picked silently. Non-DICOM files and
+    files without pixel data are skipped (``list_series(...).skipped`` lists
+    them with the reason; ``read_series`` on an explicit list of paths warns).
 Order
     Slices are sorted by ``dot(IPP, row x column)`` (the position along the
     slice normal), ascending; ties by InstanceNumber then path. Never by
@@ -52,9 +58,24 @@ Gantry tilt
     When the slice origins do not move along the normal (CT with gantry
     tilt), the affine's slice axis is the true step between slices, so it is
     sheared: ``affine @ (k, j, i, 1)`` is exactly IPP(k) + j * dy * column
-    cosine + i * dx * row cosine. No resampling is done. (dcm2niix writes a
-    resampled ``_Tilt_1`` file and an approximate affine for the
-    untouched one.)
+    cosine + i * dx * row cosine. No resampling is done. (dcm2niix 1.0.2022
+    writes a resampled ``_Tilt_1`` file, and for the untouched voxels -
+    which are in the same order as :meth:`Volume.to_nifti`'s - an affine
+    that is only approximate: off by ~2.5 mm for 15 degrees.) The report
+    gives the tilt angle; ``report.spacing_*`` are distances along the
+    normal, ``Volume.spacing[0]`` the distance between slice origins.
+Rescale
+    ``rescale=True`` applies RescaleSlope / RescaleIntercept per slice
+    (enhanced: per frame, PixelValueTransformationSequence). The result is
+    int16 when every slope is 1, every intercept integral and no value
+    overflows int16 - proven from BitsStored / PixelRepresentation, or else
+    checked on the actual values of each slice as it is read - and float32
+    otherwise. ``dtype=`` overrides; ``rescale=False`` keeps stored values.
+NIfTI
+    :meth:`Volume.to_nifti` writes dcm2niix's voxel order (x = column,
+    y = rows flipped, z = slices ascending along the normal) and RAS affine;
+    tests compare with Debian's dcm2niix (axial, coronal, sagittal, oblique,
+    descending slices, float rescale) to 1e-4 mm.
 
 References
 ----------
@@ -71,16 +92,18 @@ import os
 import statistics
 import struct
 import threading
+import time
 import warnings
 from array import array
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 import numpy as np
 
-from dcmfast import _parse, _pixels
+from dcmfast import _parse, _pixels, filereader
 from dcmfast.errors import DicomWarning, InvalidDicomError, PixelDataError
+from dcmfast.pixels import get_frame_fragments
 
 __all__ = ["read_series", "list_series", "Volume", "GeometryReport", "GeometryError",
            "GeometryWarning", "SeriesInfo", "SeriesList", "SeriesSelectionError"]
@@ -172,10 +195,12 @@ def _text(raw: bytes | None) -> str | None:
 
 def _floats(raw: bytes | None) -> tuple | None:
     """A DS (or IS) multi-value as floats; ValueError when unparsable."""
-    text = _text(raw)
+    if not raw:
+        return None
+    text = raw.decode("latin-1").strip(" \x00")
     if not text:
         return None
-    return tuple(float(v) for v in text.split("\\"))
+    return tuple(map(float, text.split("\\")))
 
 
 def _int(raw: bytes | None) -> int | None:
@@ -263,8 +288,6 @@ def _read_prefix(fd: int, size: int, want: int) -> bytes:
 
 def _scan_file(path: str, details: bool = False) -> _File:
     """Scan one file's header; on failure ``.error`` says why (never raises)."""
-    from dcmfast import filereader
-
     f = _File(path)
     try:
         fd = os.open(path, _O_RDONLY)
@@ -394,7 +417,7 @@ def _check_vector(name: str, values: tuple | None, n: int) -> str | None:
         return f"no {name}"
     if len(values) != n:
         return f"{name} has {len(values)} values, {n} expected"
-    if not all(math.isfinite(v) for v in values):
+    if not math.isfinite(sum(values)):  # NaN and inf propagate (huge values: inf too)
         return f"{name} {list(values)} is not finite"
     return None
 
@@ -663,31 +686,28 @@ def _progress(total: int, desc: str, enabled: bool) -> Any:
 
 
 def _scan_all(paths: list[str], threads: int | None, progress: bool,
-              on_first: Any = None) -> list[_File]:
-    """Scan every path; ``on_first(file)`` is called once, after the first
-    file that has pixel data (the reader uses it to start preparing memory)."""
+              watch: Any = None) -> list[_File]:
+    """Scan every path; ``watch(file)`` is called for each file with pixel
+    data as it is scanned (the reader uses it to prepare memory)."""
     bar = _progress(len(paths), "scanning", progress)
-    # parsing holds the GIL: threads only pay off when reads wait on a slow disk
     n = int(threads) if threads is not None and len(paths) > 32 else 1
     try:
         out = []
         if n > 1:
             with ThreadPoolExecutor(n) as pool:
-                results = pool.map(_scan_file, paths)
+                results: Iterable = pool.map(_scan_file, paths)
                 for f in results:
                     out.append(f)
-                    if on_first is not None and f.error is None and f.pixel_tag is not None:
-                        on_first(f)
-                        on_first = None
+                    if watch is not None and f.error is None and f.pixel_tag is not None:
+                        watch(f)
                     if bar is not None:
                         bar.update(1)
             return out
         for p in paths:
             f = _scan_file(p)
             out.append(f)
-            if on_first is not None and f.error is None and f.pixel_tag is not None:
-                on_first(f)
-                on_first = None
+            if watch is not None and f.error is None and f.pixel_tag is not None:
+                watch(f)
             if bar is not None:
                 bar.update(1)
         return out
@@ -714,13 +734,17 @@ def _huge_pages() -> bool:
 
 
 class _Prefault:
-    """The output volume allocated early, on a guess from the first file (one
-    slice per file found), its pages touched by a background thread while
-    the other headers are scanned: page faults and the kernel's zeroing of a
-    fresh array cost as much as reading the pixels, and this way they run on
-    another core, with the GIL released, in parallel with the (GIL-bound)
-    header scan. The reader takes the array if the guess holds (same slice
-    shape and item size, about as many slices) and stops the thread first."""
+    """The output volume allocated early, on a guess from the first file, its
+    pages touched by a background thread while the other headers are
+    scanned: page faults and the kernel's zeroing of a fresh array cost about
+    as much as reading the pixels, and this way they run on another core,
+    with the GIL released, in parallel with the (GIL-bound) header scan.
+
+    The array has room for one slice per file given, but the thread touches
+    only as many slices as files of the first file's series and size have
+    been scanned so far, so a folder holding other series costs no extra
+    resident memory. The reader takes the array if the guess holds (same
+    slice shape and item size, about as many slices), stopping the thread."""
 
     _CHUNK = 1 << 21
 
@@ -731,21 +755,43 @@ class _Prefault:
         self.array: np.ndarray | None = None
         self.thread: threading.Thread | None = None
         self.stop = False
+        self.scanned = False
+        self.key: tuple | None = None
+        self.matching = 0
+        self.slice_bytes = 0
 
     def __call__(self, f: _File) -> None:
-        if self.nfiles < 16 or f.enhanced or (f.frames or 1) > 1 or f.samples != 1 \
-                or f.bits_allocated not in (8, 16, 32) or not f.rows or not f.columns:
+        """Called by the scan for every file with pixel data."""
+        if self.key is not None:
+            if (f.series_uid, f.rows, f.columns) == self.key:
+                self.matching += 1
             return
+        if self.nfiles < 16 or self.array is not None or self.stop:
+            return
+        self.key = (f.series_uid, f.rows, f.columns)
+        self.matching = 1
+        if f.enhanced or (f.frames or 1) > 1 or f.samples != 1 \
+                or f.bits_allocated not in (8, 16, 32) or not f.rows or not f.columns:
+            self.stop = True
+            return
+        first = f.slices[0] if f.slices else None
         if self.dtype is not None:
             dt = np.dtype(self.dtype)
-        elif not self.rescale or f.bits_allocated != 16:
+        elif not self.rescale:
             dt = _stored_dtype(f)
+        elif first is not None and (first.slope != 1.0 or not float(first.intercept).is_integer()):
+            dt = np.dtype(np.float32)
+        elif f.bits_allocated != 16:
+            dt = _stored_dtype(f) if first is not None and first.intercept == 0 else \
+                np.dtype(np.int16)
         else:
-            dt = np.dtype(np.int16)  # the common CT case; float32 would not match
+            dt = np.dtype(np.int16)  # the common CT case
         shape = (self.nfiles, int(f.rows), int(f.columns))
-        if np.prod(shape, dtype=np.float64) * dt.itemsize > 8 << 30:
+        if np.prod(shape, dtype=np.float64) * dt.itemsize > 16 << 30:
+            self.stop = True
             return
         self.array = np.empty(shape, dtype=dt)
+        self.slice_bytes = int(f.rows) * int(f.columns) * dt.itemsize
         self.thread = threading.Thread(target=self._touch, name="dcmfast-prefault", daemon=True)
         self.thread.start()
 
@@ -762,6 +808,10 @@ class _Prefault:
             step = self._CHUNK
             one = _huge_pages()
             for start in range(0, len(flat), step):
+                while start + step > self.matching * self.slice_bytes:
+                    if self.stop or self.scanned:
+                        return
+                    time.sleep(0.0005)  # ahead of the scan: wait for it
                 if self.stop:
                     return
                 os.preadv(fd, [flat[start:start + 1 if one else start + step]], 0)
@@ -771,9 +821,9 @@ class _Prefault:
     def take(self, shape: tuple, dtype: np.dtype) -> np.ndarray | None:
         """The array (a view of its first slices) if it fits; stops the thread."""
         arr = self.array
+        self.stop = True
         if arr is None:
             return None
-        self.stop = True
         if self.thread is not None:
             self.thread.join()
         self.array = None
@@ -897,7 +947,7 @@ class SeriesInfo:
     columns: int | None
     num_files: int
     num_slices: int
-    files: list
+    files: list = field(repr=False)
     part: int = 0
     parts: int = 1
     split_reason: str = ""
@@ -1006,6 +1056,8 @@ def list_series(src: Any, *, threads: int | None = None, progress: bool = False,
     and summarise every series found.
 
     Each file's header is read once (only its first KB, up to Pixel Data).
+    ``threads`` > 1 scans on that many threads: it helps on slow (network)
+    disks only, as parsing holds the GIL.
     A series mixing orientations, image sizes or acquisitions gives one
     :class:`SeriesInfo` per part (see the module's rules).
 
@@ -1265,6 +1317,8 @@ class _Reader:
                        and self.ts != _DEFLATED)
         self.fits = np.ones(len(order), dtype=bool)  # int16?: slice k was rescaled in place
         self.bar: Any = None  # a tqdm bar while reading with progress=True
+        self.lock = threading.Lock()
+        self.cache: dict = {}  # path -> frames' fragments of multi-frame encapsulated files
 
     # scratch buffers per thread, for conversions that cannot happen in place
     def _scratch(self) -> np.ndarray:
@@ -1320,24 +1374,40 @@ class _Reader:
                                   info.bits_stored, info.high_bit,
                                   bool(info.pixel_representation), correct_bits=True)
 
-    def _value(self, f: _File) -> bytes:
-        """The whole Pixel Data value of ``f`` (encapsulated or big-endian)."""
-        length = abs(f.value_length)
+    def _value(self, f: _File, start: int = 0, length: int | None = None) -> bytes:
+        """Bytes of ``f``'s Pixel Data value: all of it, or ``length`` from ``start``."""
+        total = abs(f.value_length)
+        if length is None or start + length > total:
+            length = max(total - start, 0)
         fd = os.open(f.path, _O_RDONLY)
         try:
-            data = os.pread(fd, length, f.value_offset)
+            data = os.pread(fd, length, f.value_offset + start)
         finally:
             os.close(fd)
         return data
+
+    def _fragments(self, f: _File, frame: int) -> list:
+        """Frame ``frame``'s fragments; a multi-frame file's value is read and
+        indexed once (kept until the read ends), not once per frame."""
+        nframes = f.frames or 1
+        if nframes == 1:
+            frames = get_frame_fragments(self._value(f), 1)
+        else:
+            with self.lock:
+                frames = self.cache.get(f.path)
+                if frames is None:
+                    frames = get_frame_fragments(self._value(f), nframes)
+                    self.cache[f.path] = frames
+        return frames[frame]
 
     def _decode_other(self, s: _Slice, dst: np.ndarray) -> None:
         f = s.file
         info = self.info
         frame = s.frame or 0
         if f.ts == _RLE or f.ts in _LJPEG:
-            from dcmfast.pixels import _ljpeg_frame, get_frame_fragments
+            from dcmfast.pixels import _ljpeg_frame
             try:
-                frags = get_frame_fragments(self._value(f), f.frames or 1)[frame]
+                frags = self._fragments(f, frame)
             except IndexError:
                 raise PixelDataError(f"{f.path}: frame {frame} not found in the pixel data",
                                      frame=frame) from None
@@ -1353,11 +1423,15 @@ class _Reader:
                     return
             except PixelDataError as exc:
                 raise PixelDataError(f"{f.path}: {exc}", frame=frame) from None
-        if not info.encapsulated and f.ts != _DEFLATED:  # big endian / odd layouts
-            buf = self._value(f)
+        if not info.encapsulated and f.ts != _DEFLATED and info.photometric != "YBR_FULL_422":
+            # big endian, several samples, 1-bit: this frame's bytes only
+            if info.bits_allocated == 1:
+                buf, start = self._value(f), frame * info.frame_units
+            else:
+                buf, start = self._value(f, frame * info.frame_units, info.frame_units), 0
             try:
                 _pixels.native_unpack(
-                    buf, frame * info.frame_units, dst, info.frame_pixels, info.samples,
+                    buf, start, dst, info.frame_pixels, info.samples,
                     info.bits_allocated, info.bits_stored, info.high_bit,
                     bool(info.pixel_representation), is_float=info.keyword != "PixelData",
                     big_endian=info.big_endian, planar=bool(info.planar),
@@ -1679,7 +1753,7 @@ def _read_series(src: Any, series_uid: str | None, rescale: bool, dtype: Any,
             raise ValueError(f"the SeriesInfo is series {info_.series_uid}, not {series_uid}")
         slices = info_._slices
         if not slices:  # e.g. a SeriesInfo that crossed a process boundary without slices
-            files = _scan_all(list(info_.files), threads, progress)
+            files = _scan_all(list(info_.files), None, progress)
             infos = _summaries(files, split)
             info_ = _choose(infos, info_.series_uid, info_.part if info_.parts > 1 else part,
                             len(info_.files))
@@ -1688,7 +1762,9 @@ def _read_series(src: Any, series_uid: str | None, rescale: bool, dtype: Any,
         paths = _paths(src)
         prefault.nfiles = len(paths)
         use_prefault = True
-        files = _scan_all(paths, threads, progress, on_first=prefault)
+        # one thread: parsing holds the GIL (``threads`` is for the pixels)
+        files = _scan_all(paths, None, progress, watch=prefault)
+        prefault.scanned = True
         infos = _summaries(files, split)
         if not infos and infos.skipped:
             path, reason = infos.skipped[0]
@@ -1783,10 +1859,48 @@ def _read_plugin(reader: _Reader, threads: int | None, progress: bool) -> None:
             if reader.bar is not None:
                 reader.bar.update(1)
 
-    if n <= 1 or len(jobs) <= 1:
+    multi = [job for job in jobs if job[5] > 1]
+    single = [job for job in jobs if job[5] <= 1]
+    if multi:
+        _read_plugin_multiframe(reader, multi, n, done)
+    if not single:
+        return
+    if n <= 1 or len(single) <= 1:
         buf = np.empty(info.frame_shape(), dtype=info.dtype)
-        for job in jobs:
+        for job in single:
             _workers.decode_file_frame(info, job[1:], buf)
             done([job[0]], buf[None])
         return
-    _workers.decode_file_frames(info, jobs, n, done)
+    _workers.decode_file_frames(info, single, n, done)
+
+
+def _read_plugin_multiframe(reader: _Reader, jobs: list, n: int, done: Any) -> None:
+    """Frames of multi-frame JPEG / JPEG 2000 files: each file is read and its
+    frames located once; chunks of frames go to the worker processes."""
+    from dcmfast import _workers
+    from dcmfast.filereader import dcmread
+    from dcmfast.pixels import _plan_for
+
+    info = reader.info
+    by_file: dict = {}
+    for job in jobs:
+        by_file.setdefault(job[1], []).append(job)
+    chunk = max(4 * n, 8)
+    for path, file_jobs in by_file.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DicomWarning)
+            plan = _plan_for(dcmread(path))
+        plan.as_rgb = False
+        for i in range(0, len(file_jobs), chunk):
+            part = file_jobs[i:i + chunk]
+            frames = np.empty((len(part),) + tuple(info.frame_shape()), dtype=info.dtype)
+            indices = [job[4] for job in part]
+            try:
+                if n > 1 and len(part) > 1:
+                    _workers.decode_frames(plan, indices, frames, n)
+                else:
+                    for slot, index in enumerate(indices):
+                        plan.decode_frame(index, frames[slot])
+            except PixelDataError as exc:
+                raise PixelDataError(f"{path}: {exc}", frame=exc.frame) from None
+            done([job[0] for job in part], frames)

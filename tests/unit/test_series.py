@@ -703,3 +703,76 @@ def test_split_false_keeps_one_stack(tmp_path):
     vol = read(str(tmp_path), split=False)
     assert vol.array.shape[0] == 4 and len(vol.report.duplicates) == 4
     assert vol.files == a.files  # same InstanceNumbers: the lower path wins
+
+
+@pytest.mark.parametrize("kw,read_kw", [
+    ({}, {}),
+    ({}, {"rescale": False}),
+    ({"slopes": 0.5}, {}),
+    ({"signed": True, "bits_stored": 16}, {}),
+    ({}, {"dtype": np.float64}),
+])
+def test_prefaulted_output(tmp_path, kw, read_kw):
+    """20+ files: the output is allocated (and touched) while headers are scanned."""
+    s = gen.write_series(str(tmp_path), n=24, rows=40, cols=30, **kw)
+    taken = []
+    real = S._Prefault.take
+
+    def take(self, shape, dtype):
+        out = real(self, shape, dtype)
+        taken.append(out is not None)
+        return out
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(S._Prefault, "take", take)
+        vol = read(str(tmp_path), **read_kw)
+    assert taken == [True]
+    want = s.hu() if read_kw.get("rescale", True) else s.stored
+    np.testing.assert_allclose(vol.array, want)
+
+
+def test_prefault_with_other_series_in_the_folder(tmp_path):
+    a = gen.write_series(str(tmp_path), n=20, rows=16, cols=16, series_uid=gen.uid(9, 7),
+                         prefix="a")
+    gen.write_series(str(tmp_path), n=20, rows=16, cols=16, series_uid=gen.uid(9, 8),
+                     prefix="b")
+    vol = read(str(tmp_path), series_uid=a.series_uid)
+    np.testing.assert_array_equal(vol.array, a.hu())
+
+
+@pytest.mark.parametrize("codec", ["rle", "j2k"])
+def test_enhanced_compressed_many_frames(tmp_path, codec):
+    if codec == "j2k":
+        pytest.importorskip("openjpeg")
+    from dcmfast import transcode
+    order = list(np.random.default_rng(3).permutation(20))
+    s = gen.write_enhanced(str(tmp_path / "mf.dcm"), n=20, rows=32, cols=32, frame_order=order)
+    ds = dcmfast.dcmread(str(tmp_path / "mf.dcm"))
+    transcode.compress(ds, codec)
+    dcmfast.dcmwrite(str(tmp_path / "c.dcm"), ds)
+    os.unlink(str(tmp_path / "mf.dcm"))
+    reads = []
+    real = S._Reader._value
+
+    def counting(self, f, start=0, length=None):
+        reads.append(f.path)
+        return real(self, f, start, length)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(S._Reader, "_value", counting)
+        for threads in (1, 2):
+            vol = read(str(tmp_path / "c.dcm"), threads=threads)
+            np.testing.assert_array_equal(vol.array, s.hu())
+    if codec == "rle":
+        assert len(reads) == 2  # the value is read once per read_series, not per frame
+
+
+def test_big_endian_multiframe_reads_frames_only(tmp_path):
+    s = gen.write_enhanced(str(tmp_path / "mf.dcm"), n=5)
+    ds = dcmfast.dcmread(str(tmp_path / "mf.dcm"))
+    dcmfast.dcmwrite(str(tmp_path / "be.dcm"), ds, transfer_syntax=gen.EXPLICIT_BE)
+    os.unlink(str(tmp_path / "mf.dcm"))
+    pydicom = pytest.importorskip("pydicom")
+    order = list(range(5))[::-1]  # write_enhanced stores the frames reversed
+    np.testing.assert_array_equal(pydicom.dcmread(str(tmp_path / "be.dcm")).pixel_array,
+                                  s.stored[order])
+    vol = read(str(tmp_path / "be.dcm"))
+    np.testing.assert_array_equal(vol.array, s.hu())
