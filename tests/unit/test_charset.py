@@ -585,7 +585,12 @@ def test_decode_text_matches_pydicom_converters(raw: bytes, terms: list[str], vr
     with _pydicom_mode(False), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if vr == "PN":
-            value = pv.convert_PN(raw, encodings)
+            try:
+                value = pv.convert_PN(raw, encodings)
+            except IndexError:
+                # pydicom 3.0 itself crashes on some ISO 2022 names (charset.py: an
+                # escape-free '^' in an ISO 2022 IR 87 PN): no oracle for these
+                assume(False)
             names = list(value) if isinstance(value, list | pv.MultiValue) else [value]
             expected = [list(pn.components) for pn in names]
             text = charset.decode_text(raw.rstrip(b"\x00 "), encodings, vr)
