@@ -762,39 +762,45 @@ def ct_bs12_pixels() -> np.ndarray:
     return _ct_bs12_words()[0]
 
 
-def _ct_volume_array() -> np.ndarray:
-    """Return the multi-frame CT phantom, stored int16 (HU + 1024).
-
-    A body outline that narrows along z, fat / lung / bone rings, a spine,
-    a contrast-filled vessel and two kidneys appearing in the lower half;
-    seeded Gaussian noise; -2000 HU outside the reconstruction circle.
-    """
-    rng = np.random.default_rng(20240116)
-    yy, xx = np.mgrid[0:MF_ROWS, 0:MF_COLS].astype(np.float64)
+def phantom_hu(s: float, body: float, rng: np.random.Generator, grid=None,
+               kidneys: bool = True) -> np.ndarray:
+    """One 512x512 slice of the CT phantom in HU (float) at relative height
+    *s* (0..1) with body radius *body*: fat / lung / bone rings, a spine, a
+    contrast-filled vessel, kidneys in the lower half (if *kidneys*), seeded
+    Gaussian noise from *rng*, -2000 HU outside the reconstruction circle.
+    *grid*: ``np.mgrid[0:512, 0:512]`` as float64, to reuse between calls."""
+    yy, xx = grid if grid is not None else np.mgrid[0:MF_ROWS, 0:MF_COLS].astype(np.float64)
     r = np.hypot(yy - 255.5, (xx - 255.5) * 1.15)
     fov = np.hypot(yy - 255.5, xx - 255.5) >= 256
     spine = np.hypot(yy - 395.0, xx - 255.5)
+    hu = np.full((MF_ROWS, MF_COLS), -1000.0)
+    inside = r < body
+    hu[inside] = 40.0 - 0.08 * r[inside]
+    hu[(r >= body - 30) & (r < body - 15)] = -100.0
+    lung = (r >= 120 + 25 * s) & (r < 170)
+    hu[lung] = -820.0 + 0.5 * (r[lung] - 120)
+    hu[(r >= 95) & (r < 105)] = 1200.0 - 300.0 * s
+    hu[spine < 26] = 700.0
+    hu[spine < 18] = 250.0
+    hu[np.hypot(yy - 230.0 - 20 * s, xx - 270.0) < 30 - 8 * s] = 300.0
+    if kidneys and s > 0.5:
+        for cx in (170.0, 341.0):
+            kidney = ((yy - 330.0) / 38.0) ** 2 + ((xx - cx) / 24.0) ** 2 < (s - 0.5) * 2
+            hu[kidney] = 160.0
+    hu += rng.normal(0.0, 6.0, size=hu.shape)
+    hu[fov] = -2000.0
+    return hu
+
+
+def _ct_volume_array() -> np.ndarray:
+    """Return the multi-frame CT phantom (:func:`phantom_hu` narrowing along
+    z), stored int16 (HU + 1024)."""
+    rng = np.random.default_rng(20240116)
+    grid = np.mgrid[0:MF_ROWS, 0:MF_COLS].astype(np.float64)
     vol = np.empty((MF_FRAMES, MF_ROWS, MF_COLS), "<i2")
     for k in range(MF_FRAMES):
         s = k / (MF_FRAMES - 1)  # 0 .. 1 along z
-        body = 232.0 - 12.0 * s
-        hu = np.full((MF_ROWS, MF_COLS), -1000.0)
-        inside = r < body
-        hu[inside] = 40.0 - 0.08 * r[inside]
-        hu[(r >= body - 30) & (r < body - 15)] = -100.0
-        lung = (r >= 120 + 25 * s) & (r < 170)
-        hu[lung] = -820.0 + 0.5 * (r[lung] - 120)
-        hu[(r >= 95) & (r < 105)] = 1200.0 - 300.0 * s
-        hu[spine < 26] = 700.0
-        hu[spine < 18] = 250.0
-        hu[np.hypot(yy - 230.0 - 20 * s, xx - 270.0) < 30 - 8 * s] = 300.0
-        if s > 0.5:
-            for cx in (170.0, 341.0):
-                kidney = ((yy - 330.0) / 38.0) ** 2 + ((xx - cx) / 24.0) ** 2 < (s - 0.5) * 2
-                hu[kidney] = 160.0
-        hu += rng.normal(0.0, 6.0, size=hu.shape)
-        hu[fov] = -2000.0
-        vol[k] = np.round(hu + 1024.0)
+        vol[k] = np.round(phantom_hu(s, 232.0 - 12.0 * s, rng, grid) + 1024.0)
     return vol
 
 

@@ -68,25 +68,9 @@ def _grid() -> tuple[np.ndarray, np.ndarray]:
 
 def slice_pixels(k: int, grid=None) -> np.ndarray:
     """Stored int16 values of slice *k* (geometric order); deterministic."""
-    yy, xx = grid if grid is not None else _grid()
     s = k / (SLICES - 1)
     rng = np.random.default_rng(1_000_000 + k)
-    r = np.hypot(yy - 255.5, (xx - 255.5) * 1.15)
-    fov = np.hypot(yy - 255.5, xx - 255.5) >= 256
-    spine = np.hypot(yy - 395.0, xx - 255.5)
-    body = 232.0 - 20.0 * abs(s - 0.5)
-    hu = np.full((ROWS, COLS), -1000.0)
-    inside = r < body
-    hu[inside] = 40.0 - 0.08 * r[inside]
-    hu[(r >= body - 30) & (r < body - 15)] = -100.0
-    lung = (r >= 120 + 25 * s) & (r < 170)
-    hu[lung] = -820.0 + 0.5 * (r[lung] - 120)
-    hu[(r >= 95) & (r < 105)] = 1200.0 - 300.0 * s
-    hu[spine < 26] = 700.0
-    hu[spine < 18] = 250.0
-    hu[np.hypot(yy - 230.0 - 20 * s, xx - 270.0) < 30 - 8 * s] = 300.0
-    hu += rng.normal(0.0, 6.0, size=hu.shape)
-    hu[fov] = -2000.0
+    hu = gen_data.phantom_hu(s, 232.0 - 20.0 * abs(s - 0.5), rng, grid, kidneys=False)
     return np.round(hu + 1024.0).astype("<i2")
 
 
