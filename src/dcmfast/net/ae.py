@@ -26,9 +26,11 @@ __all__ = ["AE", "Server"]
 
 log = logging.getLogger("dcmfast.net")
 
-#: Transfer syntax preference of the acceptor when the requestor offers several:
-#: the requestor's order is kept (no needless conversion by the sender), but
-#: only syntaxes dcmfast knows are accepted.
+#: Transfer syntax choice of the acceptor when the requestor offers several in a
+#: context: the requestor's order is kept (so a sender offering a file's own
+#: syntax first need not convert it), among the syntaxes dcmfast knows, except
+#: that (retired) Explicit VR Big Endian is taken only when nothing else is offered.
+_BIG_ENDIAN = "1.2.840.10008.1.2.2"
 
 
 def _impl_uid() -> str:
@@ -254,6 +256,8 @@ class Server:
                 if a == VERIFICATION:
                     known = [ts for ts in known if ts in (IMPLICIT_LE, EXPLICIT_LE,
                                                           "1.2.840.10008.1.2.2")]
+                if _BIG_ENDIAN in known:   # retired Big Endian only as a last resort
+                    known = [ts for ts in known if ts != _BIG_ENDIAN] + [_BIG_ENDIAN]
                 if known:
                     out.append(P.PresentationContextAC(c.context_id, P.ACCEPTANCE, known[0]))
                 else:
