@@ -26,8 +26,9 @@ __all__ = ["STORAGE_SOP_CLASSES", "KNOWN_TRANSFER_SYNTAXES", "is_storage_sop_cla
 #: Every storage SOP class of the UID registry (PS3.6 Annex A)
 STORAGE_SOP_CLASSES = tuple(
     uid for uid, (name, kind, _info, _ret, kw) in UID_DICT.items()
-    if kind == "SOP Class" and kw.endswith("Storage") and "StorageCommitment" not in kw
-    and kw != "MediaStorageDirectoryStorage")
+    if kind == "SOP Class" and (kw.endswith("Storage") or kw.endswith("StorageRetired")
+                                or uid.startswith("1.2.840.10008.5.1.4.1.1."))
+    and "StorageCommitment" not in kw and kw != "MediaStorageDirectoryStorage")
 
 #: Every transfer syntax of the registry (dcmfast reads and writes them all as bytes)
 KNOWN_TRANSFER_SYNTAXES = tuple(uid for uid, v in UID_DICT.items() if v[1] == "Transfer Syntax")
@@ -230,8 +231,12 @@ def prepare_store(assoc: Any, ds_or_path: Any) -> tuple[int, str, str, Any]:
         walked = _meta_walk(memoryview(raw))
         if walked is not None and 0x00020002 in walked[0] and 0x00020010 in walked[0]:
             m, start = walked
-            sop_class, sop_inst, ts = (_uid_of(m[0x00020002]), _uid_of(m.get(0x00020003)),
-                                       _uid_of(m[0x00020010]))
+            ts = _uid_of(m[0x00020010])
+            # the data set's own UIDs (what a peer checks the command against, as DCMTK
+            # does), the file meta's when the data set lacks them
+            ds = dcmread(raw, force=True, stop_before_pixels=True)
+            sop_class = str(ds[0x00080016].value) if 0x00080016 in ds else _uid_of(m[0x00020002])
+            sop_inst = str(ds[0x00080018].value) if 0x00080018 in ds else _uid_of(m.get(0x00020003))
             found = assoc._context_for(sop_class, [ts])
             if found is not None and sop_inst:
                 return found[0], sop_class, sop_inst, memoryview(raw)[start:]
