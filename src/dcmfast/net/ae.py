@@ -176,6 +176,23 @@ class Server:
         self._thread: threading.Thread | None = None
         self.stored = 0
 
+    @property
+    def active(self) -> int:
+        """Associations (and connections not yet associated) being served now."""
+        with self._lock:
+            return len(self._threads)
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Wait until no association is being served; False on timeout."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while self.active:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
     def start(self) -> None:
         self._thread = threading.Thread(target=self.serve_forever, name=f"dcmfast-scp-{self.port}",
                                         daemon=True)
