@@ -5,6 +5,7 @@ the status codes of PS3.7 Annex C with their meanings.
 from __future__ import annotations
 
 import struct
+from functools import lru_cache
 from typing import Any
 
 from dcmfast import _parse
@@ -50,17 +51,66 @@ KEYWORDS = {
 }
 
 
-def encode_command(**fields: Any) -> bytes:
-    """A command set (keywords of PS3.7 E.1-1 as arguments) in Implicit VR
-    Little Endian, with its Command Group Length (0000,0000) first."""
+def _encode(items: tuple) -> bytes:
     ds = Dataset()
-    for key, value in fields.items():
-        if value is None:
-            continue
+    for key, value in items:
         tag = KEYWORDS[key]
         ds.add_new(tag, _VR[tag], value)
     body = encode_dataset(ds, implicit_vr=True, little_endian=True)
     return struct.pack("<HHLL", 0, 0, 4, len(body)) + body
+
+
+_ID_TAGS = (0x00000110, 0x00000120)
+
+
+@lru_cache(maxsize=512)
+def _template(items: tuple) -> tuple[bytes, tuple[int, ...]]:
+    """The encoded command for ``items`` (message ids as 0) and the byte
+    offsets of the message id values."""
+    raw = _encode(items)
+    return raw, _id_offsets(raw)
+
+
+def _id_offsets(raw: bytes) -> tuple[int, ...]:
+    """Byte offsets of the message id values, found by walking the elements."""
+    offsets = []
+    pos = 0
+    while pos + 8 <= len(raw):
+        g, e, n = struct.unpack_from("<HHL", raw, pos)
+        if (g << 16 | e) in _ID_TAGS:
+            offsets.append(pos + 8)
+        pos += 8 + n
+    return tuple(offsets)
+
+
+def encode_command(**fields: Any) -> bytes:
+    """A command set (keywords of PS3.7 E.1-1 as arguments) in Implicit VR
+    Little Endian, with its Command Group Length (0000,0000) first.
+
+    Encoded by dcmfast's writer from a Dataset; repeated commands that differ
+    only in their message id (C-ECHO, responses) reuse the encoding with the
+    id patched in."""
+    ids = []
+    items = []
+    for key in sorted(fields, key=KEYWORDS.__getitem__):
+        value = fields[key]
+        if value is None:
+            continue
+        if key in ("MessageID", "MessageIDBeingRespondedTo"):
+            ids.append(int(value))
+            value = 0
+        items.append((key, value))
+    if "AffectedSOPInstanceUID" in fields and fields["AffectedSOPInstanceUID"] is not None:
+        raw = _encode(tuple(items))      # unique per instance: not worth caching
+        offsets = _id_offsets(raw) if ids else ()
+    else:
+        raw, offsets = _template(tuple(items))
+    if not ids:
+        return raw
+    out = bytearray(raw)
+    for off, v in zip(offsets, ids):
+        struct.pack_into("<H", out, off, v)
+    return bytes(out)
 
 
 def decode_command(raw: Any) -> Dataset:
