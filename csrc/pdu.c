@@ -332,3 +332,34 @@ int dcf_pdata_encode(uint8_t context_id, int command, int last, const uint8_t *s
     *outlen = out;
     return pdu_ok(err);
 }
+
+int dcf_pdata_headers(uint8_t context_id, int command, int last, size_t srclen, uint32_t max_pdu,
+                      uint8_t *dst, size_t dstcap, size_t *count, dcf_error_t *err) {
+    size_t per, pos = 0, n = 0, bound;
+    uint8_t control_base;
+    if (count == NULL || (dst == NULL && dstcap > 0)) return pdu_fail(err, DCF_E_ARG, 0);
+    *count = 0;
+    if ((max_pdu != 0 && max_pdu < 8) || context_id == 0 || (context_id & 1u) == 0) {
+        return pdu_fail(err, DCF_E_ARG, 0);
+    }
+    bound = dcf_pdata_bound(srclen, max_pdu);
+    if (bound == 0) return pdu_fail(err, DCF_E_ARG, 0);
+    if (dstcap / 12u < (bound - srclen) / 12u) return pdu_fail(err, DCF_E_OUTPUT_TOO_SMALL, 0);
+    per = max_pdu == 0 ? srclen : (size_t)max_pdu - 6u;
+    control_base = command ? (uint8_t)DCF_PDV_COMMAND : (uint8_t)0;
+    do {
+        size_t chunk = srclen - pos < per ? srclen - pos : per;
+        int final = pos + chunk == srclen;
+        uint8_t *p = dst + 12u * n;
+        p[0] = DCF_PDU_P_DATA_TF;
+        p[1] = 0;
+        pdu_wr_u32be(p + 2, (uint32_t)(chunk + 6u));
+        pdu_wr_u32be(p + 6, (uint32_t)(chunk + 2u));
+        p[10] = context_id;
+        p[11] = (uint8_t)(control_base | ((final && last) ? DCF_PDV_LAST : 0u));
+        pos += chunk;
+        n++;
+    } while (pos < srclen);
+    *count = n;
+    return pdu_ok(err);
+}

@@ -143,4 +143,14 @@ int dcf_pdata_encode(uint8_t context_id, int command, int last, const uint8_t *s
                      size_t srclen, uint32_t max_pdu, uint8_t *dst, size_t dstcap,
                      size_t *outlen, dcf_error_t *err);
 
+/* The 12-byte headers (PDU header, PDV item length, context id, message
+ * control header) of the PDUs dcf_pdata_encode() would write for srclen
+ * bytes, one after the other in dst (12 x *count bytes), so that a caller
+ * can send them interleaved with slices of the data in place (scatter-gather)
+ * instead of copying it: PDU i carries bytes [i*per, min((i+1)*per, srclen))
+ * with per = max_pdu - 6 (srclen when max_pdu is 0). Errors as
+ * dcf_pdata_encode(). */
+int dcf_pdata_headers(uint8_t context_id, int command, int last, size_t srclen, uint32_t max_pdu,
+                      uint8_t *dst, size_t dstcap, size_t *count, dcf_error_t *err);
+
 #endif /* DCF_PDU_H */

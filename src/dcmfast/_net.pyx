@@ -47,6 +47,9 @@ cdef extern from "pdu.h" nogil:
     int dcf_pdata_pdvs(const uint8_t *pdu, size_t len, dcf_pdv_t *pdvs, size_t cap,
                        size_t *count, dcf_error_t *err)
     size_t dcf_pdata_bound(size_t srclen, uint32_t max_pdu)
+    int dcf_pdata_headers(uint8_t context_id, int command, int last, size_t srclen,
+                          uint32_t max_pdu, uint8_t *dst, size_t dstcap, size_t *count,
+                          dcf_error_t *err)
     int dcf_pdata_encode(uint8_t context_id, int command, int last, const uint8_t *src,
                          size_t srclen, uint32_t max_pdu, uint8_t *dst, size_t dstcap,
                          size_t *outlen, dcf_error_t *err)
@@ -218,3 +221,38 @@ def encode_message(int context_id, command, data=None, max_pdu=0):
         w += _encode_into(<uint8_t>context_id, 0, 1, data, mx, p + w, bc + bd - w)
     del out[w:]
     return out
+
+
+cdef int _frame_iov(list parts, uint8_t ctx, int command, object src, uint32_t mx) except -1:
+    cdef dcf_error_t err
+    cdef size_t n = len(src), count = 0, bound, per, i, start
+    cdef int code
+    bound = dcf_pdata_bound(n, mx)
+    if bound == 0:
+        raise ValueError(f"max_pdu {mx} is below 8 or the message too large")
+    hdrs = PyByteArray_FromStringAndSize(NULL, <Py_ssize_t>(bound - n))
+    code = dcf_pdata_headers(ctx, command, 1, n, mx, <uint8_t *>PyByteArray_AS_STRING(hdrs),
+                             bound - n, &count, &err)
+    _check(code, &err, "P-DATA-TF headers")
+    hv = memoryview(hdrs)
+    per = n if mx == 0 else mx - 6
+    for i in range(count):
+        start = i * per
+        parts.append(hv[12 * i:12 * i + 12])
+        if n:
+            parts.append(src[start:start + per if start + per < n else n])
+    return 0
+
+
+def frame_message_iov(int context_id, command, data=None, max_pdu=0):
+    """The same PDUs as :func:`encode_message`, as a list of buffers for one
+    ``socket.sendmsg``: headers framed in C, interleaved with slices of the
+    command and data set in place (no copy of the data set)."""
+    if context_id < 1 or context_id > 255:
+        raise ValueError(f"presentation context id must be 1..255, not {context_id}")
+    cdef uint32_t mx = _max(max_pdu)
+    parts = []
+    _frame_iov(parts, <uint8_t>context_id, 1, memoryview(command).cast("B"), mx)
+    if data is not None:
+        _frame_iov(parts, <uint8_t>context_id, 0, memoryview(data).cast("B"), mx)
+    return parts

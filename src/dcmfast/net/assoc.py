@@ -101,6 +101,32 @@ class Transport:
         except OSError as exc:
             raise _Closed(str(exc)) from None
 
+    def send_iov(self, parts: list, timeout: float) -> None:
+        """Send buffers with sendmsg (scatter-gather, one call when the socket
+        takes it all), continuing after a partial send."""
+        sock = self.sock
+        sock.settimeout(timeout)
+        i = 0
+        try:
+            while i < len(parts):
+                batch = parts[i:i + 512]
+                sent = sock.sendmsg(batch)
+                total = 0
+                for j, b in enumerate(batch):
+                    blen = len(b)
+                    if total + blen > sent:
+                        # partial: keep the rest of this buffer and go on
+                        parts[i + j] = b[sent - total:]
+                        i += j
+                        break
+                    total += blen
+                else:
+                    i += len(batch)
+        except socket.timeout:
+            raise
+        except OSError as exc:
+            raise _Closed(str(exc)) from None
+
     def recv_pdu(self, timeout: float) -> memoryview:
         """One PDU; raises socket.timeout when nothing arrives for ``timeout``
         seconds, _Closed on EOF or reset, PDUError on a bad header."""
@@ -280,9 +306,14 @@ class Association:
     def send_message(self, context_id: int, command: bytes, data: Any = None) -> None:
         """A DIMSE message in one buffer and one send (Evt9: DT-1 / AR-7)."""
         self._ev("Evt9")
-        framed = _net.encode_message(context_id, command, data, self.peer_max_pdu)
         try:
-            self.transport.send(framed, self.timeouts.network)
+            if data is None or len(data) < 65536:
+                self.transport.send(_net.encode_message(context_id, command, data,
+                                                        self.peer_max_pdu), self.timeouts.network)
+            else:
+                self.transport.send_iov(_net.frame_message_iov(context_id, command, data,
+                                                               self.peer_max_pdu),
+                                        self.timeouts.network)
         except socket.timeout:
             self.abort()
             raise NetworkTimeout("sending timed out; association aborted") from None

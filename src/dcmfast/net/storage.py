@@ -108,11 +108,16 @@ class StorageSink:
         self.fsync = fsync
         self.dir_fd = dir_fd
         fd, self.tmp = tempfile.mkstemp(prefix=".incoming-", suffix=".part", dir=folder)
-        self.f = os.fdopen(fd, "wb", buffering=1 << 20)
+        # unbuffered: each PDV goes from the receive buffer to the kernel in one write
+        self.f = os.fdopen(fd, "wb", buffering=0)
         self.f.write(file_meta(sop_class, sop_instance, ts, source_ae))
 
     def write(self, mv: memoryview) -> None:
-        self.f.write(mv)
+        f = self.f
+        n = f.write(mv)
+        while n is not None and n < len(mv):   # a short write (rare): the rest
+            mv = mv[n:]
+            n = f.write(mv)
 
     def finish(self) -> str:
         try:
