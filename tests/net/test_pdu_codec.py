@@ -429,3 +429,13 @@ def test_property_mutated_associate_never_crashes(pdu, data):
         P.decode(bytes(raw))
     except PDUError:
         pass
+
+
+@given(st.integers(1, 127).map(lambda i: 2 * i - 1), st.binary(max_size=200), st.binary(max_size=5000),
+       st.sampled_from([0, 8, 9, 100, 4096]))
+def test_property_scatter_gather_framing_equals_copied_framing(cid, cmd, data, max_pdu):
+    copied = bytes(_net.encode_message(cid, cmd, data, max_pdu))
+    parts = _net.frame_message_iov(cid, cmd, data, max_pdu)
+    assert b"".join(bytes(p) for p in parts) == copied
+    assert b"".join(bytes(p) for p in _net.frame_message_iov(cid, cmd, None, max_pdu)) == \
+        bytes(_net.encode_message(cid, cmd, None, max_pdu))

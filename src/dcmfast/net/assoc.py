@@ -84,7 +84,8 @@ class Transport:
     memoryview of one whole PDU, valid until the next recv_pdu()."""
 
     def __init__(self, sock: socket.socket, max_receive: int) -> None:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock = sock
         self.max_receive = max_receive
         self.buf = bytearray(max(65536, min(max_receive + 6, 4 << 20)))
