@@ -272,3 +272,73 @@ def test_twenty_associations_storing_at_once(server, scu, tmp_path):
     assert sorted(os.listdir(tmp_path / "in")) == sorted(safe_filename(u) for u in uids)
     assert server.stored == 100
     del src
+
+
+def _raw_acceptor(script):
+    """A peer that accepts any association then runs ``script(conn)``."""
+    lsock = socket.create_server(("127.0.0.1", 0))
+    result = {}
+
+    def peer():
+        c, _ = lsock.accept()
+        with c:
+            c.settimeout(5)
+            rq = P.decode(c.recv(65536))
+            ac = P.AssociateAC(rq.called_ae, rq.calling_ae,
+                               [P.PresentationContextAC(x.context_id, 0, x.transfer_syntaxes[0])
+                                for x in rq.contexts], P.UserInformation(max_length=16384))
+            c.sendall(ac.encode())
+            try:
+                result["value"] = script(c)
+            except Exception as exc:  # pragma: no cover - shown by the assertion
+                result["error"] = exc
+
+    t = threading.Thread(target=peer, daemon=True)
+    t.start()
+    return lsock, t, result
+
+
+def _recv_pdu(c):
+    head = b""
+    while len(head) < 6:
+        head += c.recv(6 - len(head))
+    n = int.from_bytes(head[2:6], "big")
+    body = b""
+    while len(body) < n:
+        body += c.recv(n - len(body))
+    return head + body
+
+
+def test_release_collision_as_requestor(scu):
+    def script(c):
+        assert _recv_pdu(c)[0] == 5            # our A-RELEASE-RQ
+        c.sendall(P.ReleaseRQ().encode())      # the peer releases too: collision
+        got = _recv_pdu(c)                     # requestor answers first (AR-9)
+        c.sendall(P.ReleaseRP().encode())      # then gets its RP (AR-3)
+        return got[0]
+
+    lsock, t, result = _raw_acceptor(script)
+    try:
+        assoc = scu.associate("127.0.0.1", lsock.getsockname()[1],
+                              contexts=[(VERIFICATION, [IMPLICIT])])
+        assoc.machine.history = []
+        assoc.release()
+        t.join(5)
+        assert result.get("value") == 6, result
+        assert [h[2] for h in assoc.machine.history] == ["AR-1", "AR-8", "AR-9", "AR-3"]
+        assert assoc.machine.state == "Sta1"
+    finally:
+        lsock.close()
+
+
+def test_application_context_and_protocol_version_rejections(server):
+    for mutate, expected in ((lambda rq: setattr(rq, "application_context", "1.2.3"), (1, 1, 2)),
+                             (lambda rq: setattr(rq, "protocol_version", 2), (1, 2, 2))):
+        rq = P.AssociateRQ("DCMFAST_SCP", "X", [P.PresentationContextRQ(1, VERIFICATION, [IMPLICIT])],
+                           P.UserInformation(max_length=0))
+        mutate(rq)
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as c:
+            c.sendall(rq.encode())
+            rj = P.decode(_recv_pdu(c))
+        assert (rj.result, rj.source, rj.reason) == expected
+    assert server.wait_idle(10)

@@ -128,11 +128,17 @@ class AE:
         raise assoc._unexpected(pdu)
 
     # -- acceptor ---------------------------------------------------------------------------
-    def serve(self, port: int, storage_dir: str | None = None, *, host: str = "",
-              max_associations: int = 32, fsync: bool = True, require_called_ae: bool = False,
-              ready: threading.Event | None = None, **_unused: Any) -> None:
+    def serve(self, port: int, storage_dir: str | None = None, *, worklist_dir: str | None = None,
+              peers: dict | None = None, host: str = "", max_associations: int = 32,
+              fsync: bool = True, require_called_ae: bool = False,
+              ready: threading.Event | None = None) -> None:
         """Run a Verification (and, with ``storage_dir``, Storage) SCP on
-        ``port`` until the process is interrupted. See :meth:`start_server`."""
+        ``port`` until the process is interrupted. See :meth:`start_server`.
+        ``worklist_dir`` and ``peers`` (Modality Worklist, C-MOVE destinations)
+        are part of the contract but not implemented yet."""
+        if worklist_dir is not None or peers is not None:
+            raise NotImplementedError("worklist_dir and peers (C-FIND/C-MOVE SCP) are not "
+                                      "implemented yet")
         server = Server(self, port, storage_dir, host=host, max_associations=max_associations,
                         fsync=fsync, require_called_ae=require_called_ae)
         if ready is not None:

@@ -219,10 +219,11 @@ class Association:
     def _send_pdu(self, data: bytes) -> None:
         self.transport.send(data, self.timeouts.network)
 
-    def _provider_abort(self, reason: int, why: str) -> AssociationAborted:
-        """AA-8 / AA-1 / AA-7 were chosen by the table: send the A-ABORT and close."""
+    def _provider_abort(self, reason: int, why: str, source: int = 2) -> AssociationAborted:
+        """The table chose AA-8 / AA-7 (A-ABORT, service-provider source, with a
+        reason) or AA-1 (service-user source): send it, then await the close."""
         try:
-            self._send_pdu(P.Abort(2, reason).encode())
+            self._send_pdu(P.Abort(source, reason if source == 2 else 0).encode())
         except (OSError, _Closed, socket.timeout):
             pass
         self._await_close()
@@ -254,9 +255,14 @@ class Association:
                 if self.machine.state == "Sta13":
                     self._ev("Evt17")   # AR-5: stop ARTIM
                 break
-            ev = dul.PDU_EVENTS.get(pdu[0], "Evt19")
-            if self._ev(ev) != "AA-6" and self.machine.state != "Sta13":
-                break       # AA-2 after an A-ABORT
+            action = self._ev(dul.PDU_EVENTS.get(pdu[0], "Evt19"))
+            if action == "AA-7":     # an A-ASSOCIATE-RQ or invalid PDU in Sta13
+                try:
+                    t.send(P.Abort(2, 2).encode(), 1.0)
+                except (OSError, _Closed, socket.timeout):
+                    pass
+            elif action == "AA-2":   # an A-ABORT: close
+                break
         t.close()
 
     def _recv(self, timeout: float) -> memoryview:
@@ -265,7 +271,11 @@ class Association:
         try:
             return t.recv_pdu(timeout)
         except socket.timeout:
-            # a local A-ABORT request (Evt15): AA-1 sends the A-ABORT PDU
+            if self.machine.state == "Sta2":    # ARTIM expired awaiting the RQ: AA-2
+                self._ev("Evt18")
+                t.close()
+                raise NetworkTimeout(f"no A-ASSOCIATE-RQ within {timeout:g} s (ARTIM)") from None
+            # otherwise a local A-ABORT request (Evt15): AA-1 sends the A-ABORT PDU
             try:
                 action = self._ev("Evt15")
             except dul.InvalidEvent:
@@ -286,22 +296,25 @@ class Association:
             action = self._ev("Evt19")
             if action in ("AA-8", "AA-1", "AA-7"):
                 raise self._provider_abort(1 if exc.code == "DCF_E_PDU_TYPE" else 6,
-                                           f"A-P-ABORT: invalid PDU from the peer ({exc})") from None
+                                           f"A-P-ABORT: invalid PDU from the peer ({exc})",
+                                           source=0 if action == "AA-1" else 2) from None
             t.close()
             raise AssociationAborted(f"invalid PDU ({exc})") from None
 
     def _unexpected(self, pdu: memoryview) -> AssociationAborted:
         """A PDU the table answers with an abort in this state (or an A-ABORT)."""
+        state = self.machine.state
         action = self._ev(dul.PDU_EVENTS.get(pdu[0], "Evt19"))
         if action == "AA-3":
             self.transport.close()
-            ab = P.decode(pdu)
-            return AssociationAborted(str(ab))
-        if action in ("AA-8", "AA-1", "AA-7"):
-            return self._provider_abort(2, f"A-P-ABORT: unexpected PDU type {pdu[0]} in "
-                                           f"{self.machine.history or ''}")
+            return AssociationAborted(str(P.decode(pdu)))
+        if action in ("AA-8", "AA-7"):
+            return self._provider_abort(2, f"A-P-ABORT: unexpected PDU type {pdu[0]} in {state}")
+        if action == "AA-1":
+            return self._provider_abort(0, f"unexpected PDU type {pdu[0]} in {state}: aborted",
+                                        source=0)
         self.transport.close()
-        return AssociationAborted(f"association ended ({action})")
+        return AssociationAborted(f"association ended ({action} on PDU type {pdu[0]} in {state})")
 
     # -- P-DATA ----------------------------------------------------------------------------
     def send_message(self, context_id: int, command: bytes, data: Any = None) -> None:
