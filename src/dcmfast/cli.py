@@ -203,33 +203,37 @@ def _cmd_store(args: argparse.Namespace) -> int:
 
     files = _store_files(args.paths)
     failed = []
-    described = []
+    described: list[tuple[str, tuple[str, str]]] = []
     for f in files:
         try:
-            sop_class, _, _ = storage.describe(f)
+            sop_class, _, ts = storage.describe(f)
         except Exception as exc:  # not DICOM, unreadable
             failed.append((f, str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
             continue
         if not sop_class:
             failed.append((f, "no SOP Class UID"))
             continue
-        described.append(f)
+        described.append((f, (sop_class, ts)))
     ae = net.AE(args.aet, timeouts=net.Timeouts(connect=args.timeout, acse=args.timeout,
                                                    dimse=args.timeout, network=args.timeout))
-    # batches whose contexts fit one association (at most 128)
-    batches: list[list[str]] = []
+    # batches whose contexts (and Verification) fit one association: at most 128
+    batches: list[tuple[list[str], list]] = []
     cur: list[str] = []
-    for f in described:
-        if len(storage.contexts_for_files(cur + [f])) > 127 and cur:
-            batches.append(cur)
-            cur = []
+    pairs: set = set()
+    for f, pair in described:
+        if pair not in pairs and len(storage.contexts_for(list(pairs | {pair}))) > 127 and cur:
+            batches.append((cur, storage.contexts_for(list(pairs))))
+            cur, pairs = [], set()
         cur.append(f)
+        pairs.add(pair)
     if cur:
-        batches.append(cur)
+        batches.append((cur, storage.contexts_for(list(pairs))))
     stored = 0
-    for batch in batches:
+    verification = [("1.2.840.10008.1.1", ["1.2.840.10008.1.2.1", "1.2.840.10008.1.2"])]
+    for batch, contexts in batches:
         try:
-            with ae.associate(args.host, args.port, ae_title=args.aec, for_files=batch) as assoc:
+            with ae.associate(args.host, args.port, ae_title=args.aec,
+                              contexts=verification + contexts) as assoc:
                 for f in batch:
                     try:
                         status = assoc.store(f)

@@ -211,3 +211,15 @@ def test_dcmfast_scu_against_pynetdicom_scp(scu, tmp_path):
     uid, ts, body = received[0]
     assert uid == str(dcmfast.dcmread(src).SOPInstanceUID)
     assert (str(ts), body) == dataset_bytes(src)
+
+
+def test_cli_store_folder_into_dcmfast(server, corpus_dir, tmp_path):
+    r = subprocess.run([sys.executable, "-m", "dcmfast", "store", "127.0.0.1", str(server.port),
+                        str(corpus_dir), "--aec", "DCMFAST_SCP"], capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert f"stored {len(os.listdir(corpus_dir))} of {len(os.listdir(corpus_dir))}" in r.stdout
+    for name in os.listdir(corpus_dir):
+        src = str(corpus_dir / name)
+        got = tmp_path / "in" / safe_filename(str(dcmfast.dcmread(src).SOPInstanceUID))
+        assert dataset_bytes(str(got)) == dataset_bytes(src), name

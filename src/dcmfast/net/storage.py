@@ -206,18 +206,24 @@ def describe(ds_or_path: Any) -> tuple[str, str, str]:
 
 def contexts_for_files(items: list) -> list[tuple[str, list[str]]]:
     """Presentation contexts to propose for these files or Datasets: per SOP
-    class, each file's own transfer syntax (when not native little endian, in a
-    context of its own) and a context of Explicit and Implicit VR Little Endian."""
+    class, one context for each transfer syntax its files have (so each is sent
+    as it is), plus Explicit and Implicit VR Little Endian when neither is among
+    them (to convert to, should the peer refuse a compressed syntax)."""
+    return contexts_for([describe(item)[::2] for item in items])
+
+
+def contexts_for(pairs: list) -> list[tuple[str, list[str]]]:
+    """As :func:`contexts_for_files`, from ``(SOP class, transfer syntax)`` pairs."""
     wanted: dict[str, set[str]] = {}
-    for item in items:
-        sop_class, _, ts = describe(item)
+    for sop_class, ts in pairs:
         if sop_class:
             wanted.setdefault(sop_class, set()).add(ts)
     out = []
     for sop_class, syntaxes in wanted.items():
-        for ts in sorted(syntaxes - set(_NATIVE_LE)):
+        for ts in sorted(syntaxes):
             out.append((sop_class, [ts]))
-        out.append((sop_class, [EXPLICIT_LE, IMPLICIT_LE]))
+        if not syntaxes & set(_NATIVE_LE):
+            out.append((sop_class, [EXPLICIT_LE, IMPLICIT_LE]))
     return out
 
 
