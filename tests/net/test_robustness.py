@@ -215,3 +215,50 @@ def test_shutdown_with_open_associations_unwinds(tmp_path, scu):
     assert time.monotonic() - t0 < 5
     with pytest.raises(net.AssociationError):
         assoc.echo()
+
+
+def _vm(pid: int, key: str) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key):
+                return int(line.split()[1]) * 1024
+    raise KeyError(key)
+
+
+def test_large_data_set_streams_with_bounded_memory(tmp_path):
+    """A 64 MB data set: the SCU sends it from a memory map, the SCP (`dcmfast
+    serve` in its own process) grows by far less than the data set."""
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    from tests.net.conftest import free_port, stop, wait_port
+
+    ds = dcmfast.dcmread(_testdata("CT_small.dcm"))
+    n = 256
+    ds.NumberOfFrames = n
+    ds.Rows, ds.Columns = 256, 512
+    ds.PixelData = np.zeros((n, 256, 512), dtype=np.int16).tobytes()
+    ds.SOPInstanceUID = "1.2.826.0.1.3680043.8.498.77"
+    src = tmp_path / "big.dcm"
+    dcmfast.dcmwrite(str(src), ds)
+    del ds
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "dcmfast", "serve", "--port", str(port),
+                             "--storage", str(tmp_path / "in"), "--host", "127.0.0.1"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_port(port, 20, proc)
+        before = _vm(proc.pid, "VmRSS")
+        with net.AE("BIG").associate("127.0.0.1", port, for_files=[str(src)]) as assoc:
+            assert assoc.store(str(src)) == 0
+        peak = _vm(proc.pid, "VmHWM")
+    finally:
+        stop(proc)
+        proc.communicate(timeout=5)
+    got = tmp_path / "in" / safe_filename("1.2.826.0.1.3680043.8.498.77")
+    from tests.net.conftest import dataset_bytes
+
+    assert dataset_bytes(str(got)) == dataset_bytes(str(src))
+    assert peak - before < 24 << 20, (before >> 20, peak >> 20)

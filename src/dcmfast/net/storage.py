@@ -35,6 +35,7 @@ KNOWN_TRANSFER_SYNTAXES = tuple(uid for uid, v in UID_DICT.items() if v[1] == "T
 _STORAGE = frozenset(STORAGE_SOP_CLASSES)
 _KNOWN_TS = frozenset(KNOWN_TRANSFER_SYNTAXES)
 _NATIVE_LE = (EXPLICIT_LE, IMPLICIT_LE)
+_MMAP_FROM = 8 << 20
 _UID_CHARS = re.compile(r"[^0-9A-Za-z.\-]")
 
 #: The most used storage classes, proposed by default (with Verification) when
@@ -183,24 +184,22 @@ def _uid_of(raw: bytes | None) -> str:
 
 
 def describe(ds_or_path: Any) -> tuple[str, str, str]:
-    """(SOP class, SOP instance, transfer syntax) of a path or Dataset."""
+    """(SOP class, SOP instance, transfer syntax) of a path or Dataset: the
+    data set's own UIDs (what :func:`prepare_store` sends), the file meta's
+    when the data set lacks them."""
     if isinstance(ds_or_path, (str, os.PathLike)):
-        with open(ds_or_path, "rb") as f:
-            head = f.read(16384)
-        walked = _meta_walk(memoryview(head))
-        if walked is not None and 0x00020002 in walked[0] and 0x00020010 in walked[0]:
-            m = walked[0]
-            return _uid_of(m[0x00020002]), _uid_of(m.get(0x00020003)), _uid_of(m[0x00020010])
         from dcmfast.filereader import dcmread
 
         ds_or_path = dcmread(ds_or_path, force=True, stop_before_pixels=True)
     ds = ds_or_path
     meta = getattr(ds, "file_meta", None)
-    ts = str(meta.get(0x00020010).value) if meta is not None and 0x00020010 in meta else None
-    if ts is None:
-        ts = IMPLICIT_LE if getattr(ds, "is_implicit_VR", True) else EXPLICIT_LE
-    sop_class = str(ds[0x00080016].value) if 0x00080016 in ds else ""
-    sop_inst = str(ds[0x00080018].value) if 0x00080018 in ds else ""
+
+    def meta_uid(tag: int) -> str:
+        return str(meta[tag].value) if meta is not None and tag in meta else ""
+
+    ts = meta_uid(0x00020010) or (IMPLICIT_LE if getattr(ds, "is_implicit_VR", True) else EXPLICIT_LE)
+    sop_class = str(ds[0x00080016].value) if 0x00080016 in ds else meta_uid(0x00020002)
+    sop_inst = str(ds[0x00080018].value) if 0x00080018 in ds else meta_uid(0x00020003)
     return sop_class, sop_inst, ts
 
 
@@ -238,7 +237,15 @@ def prepare_store(assoc: Any, ds_or_path: Any) -> tuple[int, str, str, Any]:
     raw = None
     if isinstance(ds_or_path, (str, os.PathLike)):
         with open(ds_or_path, "rb") as f:
-            raw = f.read()
+            size = os.fstat(f.fileno()).st_size
+            if size >= _MMAP_FROM:
+                # large files are sent from the page cache (memory stays bounded);
+                # the mapping goes away with the last view of it
+                import mmap
+
+                raw = memoryview(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ))
+            else:
+                raw = f.read()
         walked = _meta_walk(memoryview(raw))
         if walked is not None and 0x00020002 in walked[0] and 0x00020010 in walked[0]:
             m, start = walked
