@@ -206,8 +206,8 @@ def describe(ds_or_path: Any) -> tuple[str, str, str]:
 def contexts_for_files(items: list) -> list[tuple[str, list[str]]]:
     """Presentation contexts to propose for these files or Datasets: per SOP
     class, one context for each transfer syntax its files have (so each is sent
-    as it is), plus Explicit and Implicit VR Little Endian when neither is among
-    them (to convert to, should the peer refuse a compressed syntax)."""
+    as it is), plus one of Explicit and Implicit VR Little Endian (to convert
+    to, should the peer refuse a file's own syntax) unless both are there."""
     return contexts_for([describe(item)[::2] for item in items])
 
 
@@ -221,7 +221,7 @@ def contexts_for(pairs: list) -> list[tuple[str, list[str]]]:
     for sop_class, syntaxes in wanted.items():
         for ts in sorted(syntaxes):
             out.append((sop_class, [ts]))
-        if not syntaxes & set(_NATIVE_LE):
+        if not set(_NATIVE_LE) <= syntaxes:
             out.append((sop_class, [EXPLICIT_LE, IMPLICIT_LE]))
     return out
 
