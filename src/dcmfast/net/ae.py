@@ -146,7 +146,7 @@ class AE:
         try:
             server.serve_forever()
         finally:
-            server.close()
+            server.shutdown(timeout=5)
 
     def start_server(self, port: int = 0, storage_dir: str | None = None, **kw: Any) -> "Server":
         """:meth:`serve` in a background thread; returns the running Server
@@ -369,14 +369,14 @@ class Server:
             dir_fd = os.open(self.storage_dir, os.O_RDONLY)
         try:
             def on_command(cid: int, cmd: Any):
-                if cmd[0x00000100].value == C_STORE_RQ and self.storage_dir:
+                if cmd.field == C_STORE_RQ and self.storage_dir:
                     abstract, ts = assoc.contexts[cid]
                     inst = cmd.get(0x00001000)
                     sop_class = cmd.get(0x00000002)
                     try:
                         return storage.StorageSink(
-                            self.storage_dir, str(sop_class.value if sop_class else abstract),
-                            str(inst.value if inst else ""), ts, assoc.peer_ae, self.fsync, dir_fd)
+                            self.storage_dir, sop_class or abstract, inst or "", ts,
+                            assoc.peer_ae, self.fsync, dir_fd)
                     except OSError as exc:
                         log.error("cannot create a file in %s: %s", self.storage_dir, exc)
                         return _FailedSink(exc)
@@ -387,16 +387,16 @@ class Server:
                 if got is None:
                     return          # released
                 cid, cmd, data = got
-                field = cmd[0x00000100].value
-                msg_id = cmd[0x00000110].value if 0x00000110 in cmd else 0
-                sop_class = str(cmd[0x00000002].value) if 0x00000002 in cmd else ""
+                field = cmd.field
+                msg_id = cmd.get(0x0110, 0)
+                sop_class = cmd.get(0x0002, "")
                 if field == C_ECHO_RQ:
                     assoc.send_message(cid, encode_command(
                         AffectedSOPClassUID=sop_class or VERIFICATION, CommandField=C_ECHO_RSP,
                         MessageIDBeingRespondedTo=msg_id, CommandDataSetType=NO_DATA_SET,
                         Status=0x0000))
                 elif field == C_STORE_RQ:
-                    inst = str(cmd[0x00001000].value) if 0x00001000 in cmd else ""
+                    inst = cmd.get(0x1000, "")
                     if isinstance(data, _FailedSink.Failure):
                         status = 0xA700         # out of resources
                     elif isinstance(data, str):

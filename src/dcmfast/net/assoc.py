@@ -27,7 +27,7 @@ from dcmfast import _net
 from dcmfast.errors import PDUError
 from dcmfast.net import dul, pdu as P
 from dcmfast.net.dimse import (C_ECHO_RQ, C_ECHO_RSP, C_STORE_RQ, C_STORE_RSP, NO_DATA_SET,
-                               DATA_SET_PRESENT, Status, decode_command, encode_command)
+                               DATA_SET_PRESENT, Command, Status, encode_command)
 
 __all__ = ["Timeouts", "AssociationError", "AssociationRejected", "AssociationAborted",
            "NetworkTimeout", "NoPresentationContext", "Association", "DEFAULT_MAX_PDU"]
@@ -375,12 +375,12 @@ class Association:
                             if ctl & 2:
                                 ctx = c
                                 try:
-                                    cmd = decode_command(cmd_buf)
+                                    cmd = Command(bytes(cmd_buf))
                                 except Exception as exc:
                                     raise self._provider_abort(
                                         6, f"A-P-ABORT: undecodable command set ({exc})") from None
                                 dtype = cmd.get(0x00000800)
-                                if dtype is None or dtype.value == NO_DATA_SET:
+                                if dtype is None or dtype == NO_DATA_SET:
                                     return ctx, cmd, None
                                 sink = on_command(ctx, cmd) if on_command else None
                                 if sink is None:
@@ -502,9 +502,8 @@ class Association:
             if got is None:
                 raise AssociationAborted("the peer released the association while a response was due")
             _, cmd, _ = got
-            field = cmd[0x00000100].value
-            if field == expected and cmd.get(0x00000120) is not None \
-                    and cmd[0x00000120].value == msg_id:
+            field = cmd.field
+            if field == expected and cmd.get(0x0120) == msg_id:
                 return cmd
             # anything else is a protocol error for this simple SCU
             self.abort()
@@ -521,7 +520,7 @@ class Association:
             AffectedSOPClassUID=VERIFICATION, CommandField=C_ECHO_RQ, MessageID=msg_id,
             CommandDataSetType=NO_DATA_SET))
         rsp = self._await_response(msg_id, C_ECHO_RSP)
-        return Status(rsp[0x00000900].value)
+        return Status(rsp.get(0x0900, 0xC000))
 
     def store(self, ds_or_path: Any, priority: int = 0) -> Status:
         """C-STORE of a file (path) or Dataset; returns the status."""
@@ -534,4 +533,4 @@ class Association:
             Priority=priority, CommandDataSetType=DATA_SET_PRESENT,
             AffectedSOPInstanceUID=sop_instance), data)
         rsp = self._await_response(msg_id, C_STORE_RSP)
-        return Status(rsp[0x00000900].value)
+        return Status(rsp.get(0x0900, 0xC000))

@@ -121,6 +121,57 @@ def decode_command(raw: Any) -> Dataset:
     return Dataset._from_tokens(table)
 
 
+_US = frozenset(t for t, vr in _VR.items() if vr == "US")
+_TEXT = frozenset(t for t, vr in _VR.items() if vr in ("UI", "AE", "LO"))
+
+
+class Command(dict):
+    """A received command set: tag -> value (int for US/UL/AT, str for UI/AE/LO,
+    bytes for anything else), read without validation (a peer's odd UID must
+    not stop the service); ``.dataset`` is the same command as a dcmfast
+    Dataset, decoded on first use."""
+
+    __slots__ = ("raw", "_ds")
+
+    def __init__(self, raw: bytes) -> None:
+        super().__init__()
+        self.raw = raw
+        self._ds = None
+        n = len(raw)
+        pos = 0
+        while pos < n:
+            if n - pos < 8:
+                raise ValueError(f"command set ends inside an element header at byte {pos}")
+            g, e, ln = struct.unpack_from("<HHL", raw, pos)
+            pos += 8
+            if g != 0 or ln > n - pos:
+                raise ValueError(f"command element ({g:04X},{e:04X}) of length {ln} at byte "
+                                 f"{pos - 8} is not a group 0000 element within the command")
+            tag = e
+            v = raw[pos:pos + ln]
+            pos += ln
+            if tag in _US:
+                if ln != 2:
+                    raise ValueError(f"(0000,{e:04X}) US of length {ln}")
+                self[tag] = v[0] | v[1] << 8
+            elif tag == 0 or tag == 0x0901 or tag == 0x1005:
+                self[tag] = int.from_bytes(v[:4], "little") if ln >= 4 else 0
+            elif tag in _TEXT:
+                self[tag] = bytes(v).decode("ascii", "replace").rstrip("\x00 ").lstrip(" ")
+            else:
+                self[tag] = bytes(v)
+
+    @property
+    def dataset(self) -> Dataset:
+        if self._ds is None:
+            self._ds = decode_command(self.raw)
+        return self._ds
+
+    @property
+    def field(self) -> int:
+        return self.get(0x0100, -1)
+
+
 # -- status (PS3.7 Annex C; service specific codes of PS3.4) -----------------------
 
 STATUS_MEANINGS = {
