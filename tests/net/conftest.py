@@ -61,6 +61,23 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait(5)
 
 
+try:
+    from pydicom._uid_dict import UID_dictionary as _PYDICOM_UIDS
+except ImportError:  # pragma: no cover
+    _PYDICOM_UIDS = None
+_PYDICOM_UIDS_BEFORE = dict(_PYDICOM_UIDS) if _PYDICOM_UIDS is not None else None
+
+
+@pytest.fixture(scope="package", autouse=True)
+def _restore_pydicom_uid_registry():
+    """Importing pynetdicom adds UIDs to pydicom's registry (JPEG XL ...), which
+    tests/unit compares dcmfast's generated table with: put it back afterwards."""
+    yield
+    if _PYDICOM_UIDS is not None and len(_PYDICOM_UIDS) != len(_PYDICOM_UIDS_BEFORE):
+        _PYDICOM_UIDS.clear()
+        _PYDICOM_UIDS.update(_PYDICOM_UIDS_BEFORE)
+
+
 @pytest.fixture
 def server(tmp_path):
     """A dcmfast SCP storing into tmp_path/'in'; yields the Server."""
