@@ -155,9 +155,12 @@ class Transport:
                     buf[:have] = buf[self.start:self.end]
                 self.start, self.end = 0, have
             self.sock.settimeout(timeout)
+            # a large PDU is read up to its end only: no part of the next one is
+            # left to move to the front of the buffer afterwards
+            limit = self.start + need if need >= 65536 else len(buf)
             try:
                 with memoryview(buf) as mvb:
-                    got = self.sock.recv_into(mvb[self.end:])
+                    got = self.sock.recv_into(mvb[self.end:limit])
             except socket.timeout:
                 raise
             except OSError as exc:
