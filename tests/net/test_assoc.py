@@ -342,3 +342,21 @@ def test_application_context_and_protocol_version_rejections(server):
             rj = P.decode(_recv_pdu(c))
         assert (rj.result, rj.source, rj.reason) == expected
     assert server.wait_idle(10)
+
+
+def test_store_refused_on_a_non_storage_context(server, scu, tmp_path):
+    """A C-STORE-RQ sent on the Verification context, or naming another SOP class
+    than its context: refused (0x0122), its data set dropped, nothing written."""
+    from dcmfast.net.dimse import encode_command
+
+    ds = dcmfast.dcmread(_testdata("CT_small.dcm"))
+    with scu.associate("127.0.0.1", server.port,
+                       contexts=[(VERIFICATION, [IMPLICIT]), (CT, [EXPLICIT])]) as assoc:
+        for cid, sop in ((1, CT), (3, "1.2.840.10008.5.1.4.1.1.4")):
+            assoc.send_message(cid, encode_command(
+                AffectedSOPClassUID=sop, CommandField=1, MessageID=cid, Priority=0,
+                CommandDataSetType=0, AffectedSOPInstanceUID="1.2.3.4"), b"\x08\x00\x16\x00" * 40)
+            rsp = assoc._await_response(cid, 0x8001)
+            assert rsp[0x0900] == 0x0122
+        assert assoc.store(ds) == 0
+    assert os.listdir(tmp_path / "in") == [safe_filename(str(ds.SOPInstanceUID))]

@@ -75,3 +75,14 @@ def test_status_meanings(code, category, text):
     st = Status(code)
     assert st.category == category and text in st.meaning and st == code
     assert st.is_success == (code == 0)
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+
+@given(st.binary(max_size=200))
+def test_property_random_commands_only_raise_value_error(raw):
+    try:
+        Command(raw)
+    except ValueError:
+        pass

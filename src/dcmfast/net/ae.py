@@ -369,18 +369,24 @@ class Server:
             dir_fd = os.open(self.storage_dir, os.O_RDONLY)
         try:
             def on_command(cid: int, cmd: Any):
-                if cmd.field == C_STORE_RQ and self.storage_dir:
-                    abstract, ts = assoc.contexts[cid]
-                    inst = cmd.get(0x00001000)
-                    sop_class = cmd.get(0x00000002)
-                    try:
-                        return storage.StorageSink(
-                            self.storage_dir, sop_class or abstract, inst or "", ts,
-                            assoc.peer_ae, self.fsync, dir_fd)
-                    except OSError as exc:
-                        log.error("cannot create a file in %s: %s", self.storage_dir, exc)
-                        return _FailedSink(exc)
-                return None
+                abstract, ts = assoc.contexts[cid]
+                if cmd.field != C_STORE_RQ:
+                    return _FailedSink(0x0122, "no service for this message's data set")
+                inst = cmd.get(0x1000, "")
+                sop_class = cmd.get(0x0002, "")
+                if not self.storage_dir or not storage.is_storage_sop_class(abstract) \
+                        or (sop_class and sop_class != abstract):
+                    # the data set is dropped as it arrives; the C-STORE is refused
+                    return _FailedSink(0x0122, f"SOP class {sop_class or '?'} not supported on "
+                                               f"presentation context {cid} ({abstract})")
+                if not inst:
+                    return _FailedSink(0xC000, "no Affected SOP Instance UID")
+                try:
+                    return storage.StorageSink(self.storage_dir, sop_class or abstract, inst, ts,
+                                               assoc.peer_ae, self.fsync, dir_fd)
+                except OSError as exc:
+                    log.error("cannot create a file in %s: %s", self.storage_dir, exc)
+                    return _FailedSink(0xA700, str(exc))
 
             while True:
                 got = assoc.receive_message(assoc.timeouts.network, on_command)
@@ -398,12 +404,13 @@ class Server:
                 elif field == C_STORE_RQ:
                     inst = cmd.get(0x1000, "")
                     if isinstance(data, _FailedSink.Failure):
-                        status = 0xA700         # out of resources
+                        status = data.status    # refused, cannot understand, out of resources
+                        log.info("C-STORE %s refused: %s", inst, data.why)
                     elif isinstance(data, str):
                         status = 0x0000
                         self.stored += 1
-                    else:
-                        status = 0x0122 if not self.storage_dir else 0xC000
+                    else:                       # no data set at all
+                        status = 0xC000
                     assoc.send_message(cid, encode_command(
                         AffectedSOPClassUID=sop_class, CommandField=C_STORE_RSP,
                         MessageIDBeingRespondedTo=msg_id, CommandDataSetType=NO_DATA_SET,
@@ -423,21 +430,24 @@ class Server:
 
 
 class _FailedSink:
-    """Where a data set goes when its file could not be created: dropped;
-    the C-STORE is answered with a failure."""
+    """Where a data set goes when it will not be stored (service refused, file
+    not creatable): dropped PDV by PDV as it arrives; the C-STORE is answered
+    with ``status``."""
 
     class Failure:
-        def __init__(self, exc: Exception) -> None:
-            self.exc = exc
+        def __init__(self, status: int, why: str) -> None:
+            self.status = status
+            self.why = why
 
-    def __init__(self, exc: Exception) -> None:
-        self.exc = exc
+    def __init__(self, status: int, why: str) -> None:
+        self.status = status
+        self.why = why
 
     def write(self, mv: memoryview) -> None:
         pass
 
     def finish(self) -> "_FailedSink.Failure":
-        return _FailedSink.Failure(self.exc)
+        return _FailedSink.Failure(self.status, self.why)
 
     def abort(self) -> None:
         pass
