@@ -86,3 +86,21 @@ def test_property_random_commands_only_raise_value_error(raw):
         Command(raw)
     except ValueError:
         pass
+
+
+@given(st.sampled_from(["1.2.3", "1.2.34", "1.2.840.10008.5.1.4.1.1.2.12345678901234567890"]),
+       st.integers(0, 65535), st.sampled_from([0, 0x0122, 0xA700]), st.booleans())
+def test_property_appended_instance_uid_matches_a_fresh_encoding(uid, mid, status, request):
+    if request:
+        kw = dict(AffectedSOPClassUID="1.2.840.10008.5.1.4.1.1.2", CommandField=1, MessageID=mid,
+                  Priority=0, CommandDataSetType=0, AffectedSOPInstanceUID=uid)
+    else:
+        kw = dict(AffectedSOPClassUID="1.2.840.10008.5.1.4.1.1.2", CommandField=0x8001,
+                  MessageIDBeingRespondedTo=mid, CommandDataSetType=0x0101, Status=status,
+                  AffectedSOPInstanceUID=uid)
+    fresh = dimse._encode(tuple((k, kw[k]) for k in sorted(kw, key=dimse.KEYWORDS.__getitem__)))
+    assert encode_command(**kw) == fresh
+    # with elements after (0000,1000): the general path
+    kw2 = dict(kw, MoveOriginatorApplicationEntityTitle="AE", MoveOriginatorMessageID=3)
+    fresh2 = dimse._encode(tuple((k, kw2[k]) for k in sorted(kw2, key=dimse.KEYWORDS.__getitem__)))
+    assert encode_command(**kw2) == fresh2

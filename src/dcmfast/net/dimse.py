@@ -100,7 +100,20 @@ def encode_command(**fields: Any) -> bytes:
             ids.append(int(value))
             value = 0
         items.append((key, value))
-    if "AffectedSOPInstanceUID" in fields and fields["AffectedSOPInstanceUID"] is not None:
+    inst = fields.get("AffectedSOPInstanceUID")
+    if inst is not None and items[-1][0] == "AffectedSOPInstanceUID":
+        # unique per instance, and the last element (0000,1000): the cached
+        # encoding of the rest, the UID appended, the group length adjusted
+        head, offsets = _template(tuple(items[:-1]))
+        value = str(inst).encode("ascii")
+        if len(value) % 2:
+            value += b"\x00"
+        raw = bytearray(head)
+        raw += struct.pack("<HHL", 0, 0x1000, len(value))
+        raw += value
+        struct.pack_into("<L", raw, 8, len(raw) - 12)
+        raw = bytes(raw)
+    elif inst is not None:
         raw = _encode(tuple(items))      # unique per instance: not worth caching
         offsets = _id_offsets(raw) if ids else ()
     else:
