@@ -165,6 +165,13 @@ class Server:
     def __init__(self, ae: AE, port: int, storage_dir: str | None, *, host: str = "127.0.0.1",
                  max_associations: int = 32, fsync: bool = True,
                  require_called_ae: bool = False) -> None:
+        # what the first association needs, loaded now rather than while a peer waits
+        from dcmfast.net import storage  # noqa: F401  (the UID registry, the writer)
+        from dcmfast.net.dimse import encode_command as _warm
+
+        _warm(AffectedSOPClassUID=VERIFICATION, CommandField=C_ECHO_RSP, MessageIDBeingRespondedTo=1,
+              CommandDataSetType=NO_DATA_SET, Status=0)
+        storage.file_meta("1.2", "1.2", "1.2.840.10008.1.2")
         self.ae = ae
         self.storage_dir = os.path.abspath(storage_dir) if storage_dir else None
         if self.storage_dir:
