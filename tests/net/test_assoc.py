@@ -360,3 +360,26 @@ def test_store_refused_on_a_non_storage_context(server, scu, tmp_path):
             assert rsp[0x0900] == 0x0122
         assert assoc.store(ds) == 0
     assert os.listdir(tmp_path / "in") == [safe_filename(str(ds.SOPInstanceUID))]
+
+
+def test_peer_maximum_length_too_small_for_a_pdv(server):
+    rq = P.AssociateRQ("DCMFAST_SCP", "X", [P.PresentationContextRQ(1, VERIFICATION, [IMPLICIT])],
+                       P.UserInformation(max_length=7))
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as c:
+        c.sendall(rq.encode())
+        rj = P.decode(_recv_pdu(c))
+    assert isinstance(rj, P.AssociateRJ) and (rj.result, rj.source, rj.reason) == (1, 1, 1)
+
+
+def test_small_peer_maximum_length_fragments_everything(tmp_path, scu):
+    srv = net.AE("TINY", max_pdu=8).start_server(0, storage_dir=str(tmp_path))
+    try:
+        src = _testdata("CT_small.dcm")
+        with scu.associate("127.0.0.1", srv.port, for_files=[src]) as assoc:
+            assert assoc.peer_max_pdu == 8       # 2 bytes of data per PDV
+            assert assoc.echo() == 0
+            assert assoc.store(src) == 0
+    finally:
+        srv.shutdown()
+    got = tmp_path / safe_filename(str(dcmfast.dcmread(src).SOPInstanceUID))
+    assert dataset_bytes(str(got)) == dataset_bytes(src)

@@ -119,6 +119,10 @@ class AE:
                     assoc.rejected[c.context_id] = (mine.abstract_syntax, c.result)
             assoc.peer_user_info = ac.user_info
             assoc.peer_max_pdu = ac.user_info.max_length or 0
+            if 0 < assoc.peer_max_pdu < 8:      # no PDV fits: unusable
+                assoc.abort()
+                raise AssociationAborted(f"the peer's maximum PDU length "
+                                         f"{assoc.peer_max_pdu} cannot carry a PDV")
             return assoc
         if pdu[0] == 3:
             rj = P.decode(pdu)
@@ -349,6 +353,8 @@ class Server:
             rj = P.AssociateRJ(2, 3, 2)           # transient, local-limit-exceeded
         elif self.require_called_ae and rq.called_ae != self.ae.ae_title:
             rj = P.AssociateRJ(1, 1, 7)           # called-AE-title-not-recognized
+        elif rq.user_info.max_length is not None and 0 < rq.user_info.max_length < 8:
+            rj = P.AssociateRJ(1, 1, 1)           # no PDV fits the peer's maximum length
         if rj is not None:
             assoc._ev("Evt8")                     # AE-8: send RJ, start ARTIM
             assoc._send_pdu(rj.encode())
