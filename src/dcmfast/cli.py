@@ -261,7 +261,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     ae = net.AE(args.aet)
     server = net.Server(ae, args.port, args.storage, host=args.host,
-                        max_associations=args.max_associations, fsync=not args.no_fsync)
+                        max_associations=args.max_associations, fsync=not args.no_fsync,
+                        allowed_calling=args.allow or None)
 
     def _stop(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
@@ -334,6 +335,8 @@ def main(argv: Iterable[str] | None = None) -> int:
     p.add_argument("--host", default="", help="address to bind (default: all)")
     p.add_argument("--max-associations", type=int, default=32,
                    help="associations at once; more are rejected (default 32)")
+    p.add_argument("--allow", action="append", default=[], metavar="AE",
+                   help="accept associations only from this calling AE title (repeatable)")
     p.add_argument("--no-fsync", action="store_true",
                    help="do not fsync received files (faster, not durable; like storescp)")
     p.set_defaults(func=_cmd_serve)

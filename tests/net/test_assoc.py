@@ -383,3 +383,16 @@ def test_small_peer_maximum_length_fragments_everything(tmp_path, scu):
         srv.shutdown()
     got = tmp_path / safe_filename(str(dcmfast.dcmread(src).SOPInstanceUID))
     assert dataset_bytes(str(got)) == dataset_bytes(src)
+
+
+def test_calling_ae_allow_list(tmp_path):
+    srv = net.AE("GATE").start_server(0, storage_dir=str(tmp_path), allowed_calling=["FRIEND"])
+    try:
+        with pytest.raises(net.AssociationRejected) as info:
+            net.AE("STRANGER").associate("127.0.0.1", srv.port)
+        assert (info.value.rj.result, info.value.rj.source, info.value.rj.reason) == (1, 1, 3)
+        assert "calling-AE-title-not-recognized" in str(info.value)
+        with net.AE("FRIEND").associate("127.0.0.1", srv.port) as assoc:
+            assert assoc.echo() == 0
+    finally:
+        srv.shutdown()

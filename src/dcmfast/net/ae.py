@@ -135,6 +135,7 @@ class AE:
     def serve(self, port: int, storage_dir: str | None = None, *, worklist_dir: str | None = None,
               peers: dict | None = None, host: str = "", max_associations: int = 32,
               fsync: bool = True, require_called_ae: bool = False,
+              allowed_calling: Iterable[str] | None = None,
               ready: threading.Event | None = None) -> None:
         """Run a Verification (and, with ``storage_dir``, Storage) SCP on
         ``port`` until the process is interrupted. See :meth:`start_server`.
@@ -144,7 +145,8 @@ class AE:
             raise NotImplementedError("worklist_dir and peers (C-FIND/C-MOVE SCP) are not "
                                       "implemented yet")
         server = Server(self, port, storage_dir, host=host, max_associations=max_associations,
-                        fsync=fsync, require_called_ae=require_called_ae)
+                        fsync=fsync, require_called_ae=require_called_ae,
+                        allowed_calling=allowed_calling)
         if ready is not None:
             ready.set()
         try:
@@ -168,7 +170,8 @@ class Server:
 
     def __init__(self, ae: AE, port: int, storage_dir: str | None, *, host: str = "127.0.0.1",
                  max_associations: int = 32, fsync: bool = True,
-                 require_called_ae: bool = False) -> None:
+                 require_called_ae: bool = False,
+                 allowed_calling: Iterable[str] | None = None) -> None:
         # what the first association needs, loaded now rather than while a peer waits
         from dcmfast.net import storage  # noqa: F401  (the UID registry, the writer)
         from dcmfast.net.dimse import encode_command as _warm
@@ -183,6 +186,9 @@ class Server:
         self.max_associations = max_associations
         self.fsync = fsync
         self.require_called_ae = require_called_ae
+        #: calling AE titles accepted (None: any); others are rejected
+        #: (permanent, calling-AE-title-not-recognized)
+        self.allowed_calling = frozenset(allowed_calling) if allowed_calling is not None else None
         self.listener = socket.create_server((host, port), reuse_port=False, backlog=64)
         self.port = self.listener.getsockname()[1]
         self._wake_r, self._wake_w = socket.socketpair()
@@ -351,6 +357,8 @@ class Server:
         # the service user's decision
         if over_limit:
             rj = P.AssociateRJ(2, 3, 2)           # transient, local-limit-exceeded
+        elif self.allowed_calling is not None and rq.calling_ae not in self.allowed_calling:
+            rj = P.AssociateRJ(1, 1, 3)           # calling-AE-title-not-recognized
         elif self.require_called_ae and rq.called_ae != self.ae.ae_title:
             rj = P.AssociateRJ(1, 1, 7)           # called-AE-title-not-recognized
         elif rq.user_info.max_length is not None and 0 < rq.user_info.max_length < 8:
