@@ -29,6 +29,7 @@ typedef enum {
     /* progress, not errors */
     DCF_OK = 0,
     DCF_TOKENS_FULL = 1,   /* caller's token array is full: grow it, call again */
+    DCF_PDU_NEED_MORE = 2, /* upper layer: more bytes are needed to frame a PDU */
 
     /* tokenizer: PS3.5 section 7 */
     DCF_E_TRUNCATED = -1,  /* the buffer ends inside a header or a value */
@@ -42,7 +43,13 @@ typedef enum {
     DCF_E_OUTPUT_TOO_SMALL = -20, /* caller's output buffer is smaller than needed */
     DCF_E_SHORT_INPUT = -21,      /* encoded data holds fewer bytes than the image needs */
     DCF_E_CORRUPT = -22,          /* encoded data contradicts itself (bad header, run past end) */
-    DCF_E_UNSUPPORTED = -23       /* a valid but unsupported parameter combination */
+    DCF_E_UNSUPPORTED = -23,      /* a valid but unsupported parameter combination */
+
+    /* upper layer: PS3.8 section 9.3 */
+    DCF_E_PDU_TYPE = -40,         /* not a PDU type of PS3.8 9.3 (or not the one expected) */
+    DCF_E_PDU_TOO_LARGE = -41,    /* PDU length above the maximum we accept */
+    DCF_E_PDU_LENGTH = -42,       /* PDU length impossible for its type */
+    DCF_E_PDU_ITEM = -43          /* an item or sub-item length or field is inconsistent */
 } dcf_status_t;
 
 /* Where a kernel stopped and why. offset is a byte offset into the caller's

@@ -21,6 +21,11 @@ const char *dcf_status_name(int code) {
     case DCF_E_SHORT_INPUT: return "DCF_E_SHORT_INPUT";
     case DCF_E_CORRUPT: return "DCF_E_CORRUPT";
     case DCF_E_UNSUPPORTED: return "DCF_E_UNSUPPORTED";
+    case DCF_PDU_NEED_MORE: return "DCF_PDU_NEED_MORE";
+    case DCF_E_PDU_TYPE: return "DCF_E_PDU_TYPE";
+    case DCF_E_PDU_TOO_LARGE: return "DCF_E_PDU_TOO_LARGE";
+    case DCF_E_PDU_LENGTH: return "DCF_E_PDU_LENGTH";
+    case DCF_E_PDU_ITEM: return "DCF_E_PDU_ITEM";
     default: return "DCF_E_UNKNOWN";
     }
 }
@@ -39,6 +44,11 @@ const char *dcf_status_text(int code) {
     case DCF_E_SHORT_INPUT: return "encoded data is shorter than the image it describes";
     case DCF_E_CORRUPT: return "encoded data is corrupt";
     case DCF_E_UNSUPPORTED: return "unsupported pixel data parameters";
+    case DCF_PDU_NEED_MORE: return "more bytes needed for a whole PDU";
+    case DCF_E_PDU_TYPE: return "unknown or unexpected PDU type";
+    case DCF_E_PDU_TOO_LARGE: return "PDU longer than the maximum length accepted";
+    case DCF_E_PDU_LENGTH: return "PDU length impossible for its type";
+    case DCF_E_PDU_ITEM: return "PDU item length or field inconsistent";
     default: return "unknown error";
     }
 }

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: MIT
 #
 # run_sanitized.sh - build dcmfast with AddressSanitizer + UBSan into its own
-# virtual environment and run tests/unit and tests/hostile against that build.
+# virtual environment and run tests/unit, tests/hostile and the socket-level
+# network tests (PDU codec, DUL, DIMSE, transport, associations, robustness;
+# not tests/net/test_interop.py, which runs DCMTK's binaries) against that build.
 #
 # The dev install (pip install -e .) is not touched: the sanitized package is a
 # regular (non-editable) install into $VENV, built in build/asan.
@@ -100,7 +102,10 @@ env LD_PRELOAD="$libasan" PYTHONMALLOC=malloc \
     HYPOTHESIS_PROFILE="${HYPOTHESIS_PROFILE:-ci}" \
     DCMFAST_SANITIZED=1 \
     "$VENV/bin/python" -m pytest -p no:cacheprovider --capture=sys --rootdir="$REPO" \
-    -c "$REPO/pyproject.toml" -q "$REPO/tests/unit" "$REPO/tests/hostile" "$@" 2>&1 \
+    -c "$REPO/pyproject.toml" -q "$REPO/tests/unit" "$REPO/tests/hostile" \
+    "$REPO/tests/net/test_pdu_codec.py" "$REPO/tests/net/test_dul.py" \
+    "$REPO/tests/net/test_dimse.py" "$REPO/tests/net/test_transport.py" \
+    "$REPO/tests/net/test_assoc.py" "$REPO/tests/net/test_robustness.py" "$@" 2>&1 \
     | tee "$LOGDIR/pytest.log"
 rc=${PIPESTATUS[0]}
 set -e

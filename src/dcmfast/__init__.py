@@ -98,7 +98,7 @@ def build_info() -> dict:
     import importlib
 
     modules = {}
-    for name in ("_parse", "_pixels"):
+    for name in ("_parse", "_pixels", "_net"):
         mod = importlib.import_module(f"dcmfast.{name}")
         modules[name] = {"file": mod.__file__, "compiled": bool(getattr(mod, "COMPILED", False))}
     return {"version": __version__, "modules": modules}

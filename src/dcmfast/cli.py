@@ -177,6 +177,134 @@ def _cmd_web(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def _net_error(prog: str, exc: BaseException) -> int:
+    print(f"dcmfast {prog}: {exc}", file=sys.stderr)
+    return 1
+
+
+def _cmd_echo(args: argparse.Namespace) -> int:
+    from dcmfast import net
+
+    ae = net.AE(args.aet, timeouts=net.Timeouts(connect=args.timeout, acse=args.timeout,
+                                                   dimse=args.timeout, network=args.timeout))
+    try:
+        with ae.associate(args.host, args.port, ae_title=args.aec,
+                          contexts=[("1.2.840.10008.1.1", ["1.2.840.10008.1.2.1",
+                                                            "1.2.840.10008.1.2"])]) as assoc:
+            for _ in range(args.repeat):
+                status = assoc.echo()
+                if not status.is_success:
+                    print(f"dcmfast echo: {status.meaning}", file=sys.stderr)
+                    return 1
+    except (net.AssociationError, OSError) as exc:
+        return _net_error("echo", exc)
+    return 0
+
+
+def _store_files(paths: list[str]) -> list[str]:
+    import os
+
+    out = []
+    for p in paths:
+        if os.path.isdir(p):
+            for root, dirs, files in os.walk(p):
+                dirs.sort()
+                out.extend(os.path.join(root, f) for f in sorted(files))
+        else:
+            out.append(p)
+    return out
+
+
+def _cmd_store(args: argparse.Namespace) -> int:
+    from dcmfast import net
+    from dcmfast.net import storage
+
+    files = _store_files(args.paths)
+    failed = []
+    described: list[tuple[str, tuple[str, str]]] = []
+    for f in files:
+        try:
+            sop_class, _, ts = storage.describe(f)
+        except Exception as exc:  # not DICOM, unreadable
+            failed.append((f, str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+            continue
+        if not sop_class:
+            failed.append((f, "no SOP Class UID"))
+            continue
+        described.append((f, (sop_class, ts)))
+    ae = net.AE(args.aet, timeouts=net.Timeouts(connect=args.timeout, acse=args.timeout,
+                                                   dimse=args.timeout, network=args.timeout))
+    # batches whose contexts (and Verification) fit one association: at most 128
+    batches: list[tuple[list[str], list]] = []
+    cur: list[str] = []
+    pairs: set = set()
+    for f, pair in described:
+        if pair not in pairs and len(storage.contexts_for(list(pairs | {pair}))) > 127 and cur:
+            batches.append((cur, storage.contexts_for(list(pairs))))
+            cur, pairs = [], set()
+        cur.append(f)
+        pairs.add(pair)
+    if cur:
+        batches.append((cur, storage.contexts_for(list(pairs))))
+    stored = 0
+    verification = [("1.2.840.10008.1.1", ["1.2.840.10008.1.2.1", "1.2.840.10008.1.2"])]
+    for batch, contexts in batches:
+        try:
+            with ae.associate(args.host, args.port, ae_title=args.aec,
+                              contexts=verification + contexts) as assoc:
+                for f in batch:
+                    try:
+                        status = assoc.store(f)
+                    except (net.NoPresentationContext, ValueError) as exc:
+                        failed.append((f, str(exc)))
+                        continue
+                    if status.category in ("Success", "Warning"):
+                        stored += 1
+                    else:
+                        failed.append((f, status.meaning))
+        except (net.AssociationError, OSError) as exc:
+            done = {f for f, _ in failed}
+            failed.extend((f, str(exc)) for f in batch if f not in done)
+    for f, why in failed:
+        print(f"dcmfast store: {f}: {why}", file=sys.stderr)
+    if not args.quiet:
+        print(f"stored {stored} of {len(files)} file(s)")
+    return 0 if not failed and stored == len(files) else 1
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import signal
+
+    from dcmfast import net
+
+    ae = net.AE(args.aet)
+    server = net.Server(ae, args.port, args.storage, host=args.host,
+                        max_associations=args.max_associations, fsync=not args.no_fsync,
+                        allowed_calling=args.allow or None)
+
+    def _stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    print(f"dcmfast serve: {args.aet} listening on port {server.port}, storing into "
+          f"{args.storage}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.shutdown(timeout=5)
+    return 0
+
+
+def _add_net_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("host", help="the peer's host name or address")
+    p.add_argument("port", type=int, help="the peer's TCP port")
+    p.add_argument("--aet", default="DCMFAST", help="our (calling) AE title (default DCMFAST)")
+    p.add_argument("--aec", default="ANY-SCP", help="the called AE title (default ANY-SCP)")
+    p.add_argument("--timeout", type=float, default=30.0, help="seconds for each network wait")
+
+
 def main(argv: Iterable[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dcmfast", description="The fastest DICOM toolkit for Python.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -206,6 +334,30 @@ def main(argv: Iterable[str] | None = None) -> int:
     p.add_argument("--overwrite", action="store_true", help="replace outputs that already exist")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_convert)
+
+    p = sub.add_parser("echo", help="C-ECHO a DICOM peer (exit 0 on success)")
+    _add_net_args(p)
+    p.add_argument("--repeat", type=int, default=1, help="C-ECHOs in the one association")
+    p.set_defaults(func=_cmd_echo)
+
+    p = sub.add_parser("store", help="C-STORE files and folders (recursive) to a DICOM peer")
+    _add_net_args(p)
+    p.add_argument("paths", nargs="+", help="DICOM files or folders")
+    p.add_argument("-q", "--quiet", action="store_true", help="no summary line")
+    p.set_defaults(func=_cmd_store)
+
+    p = sub.add_parser("serve", help="Verification and Storage SCP, until stopped")
+    p.add_argument("--port", type=int, required=True, help="TCP port to listen on")
+    p.add_argument("--aet", default="DCMFAST", help="our AE title (default DCMFAST)")
+    p.add_argument("--storage", required=True, help="folder for received instances")
+    p.add_argument("--host", default="", help="address to bind (default: all)")
+    p.add_argument("--max-associations", type=int, default=32,
+                   help="associations at once; more are rejected (default 32)")
+    p.add_argument("--allow", action="append", default=[], metavar="AE",
+                   help="accept associations only from this calling AE title (repeatable)")
+    p.add_argument("--no-fsync", action="store_true",
+                   help="do not fsync received files (faster, not durable; like storescp)")
+    p.set_defaults(func=_cmd_serve)
 
     p = sub.add_parser("demo", help="read the sample files shipped with dcmfast and time it")
     p.set_defaults(func=_cmd_demo)

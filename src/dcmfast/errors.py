@@ -7,7 +7,7 @@ or ``None``).
 """
 from __future__ import annotations
 
-__all__ = ["InvalidDicomError", "UnknownVRError", "PixelDataError", "DicomWarning"]
+__all__ = ["InvalidDicomError", "UnknownVRError", "PixelDataError", "DicomWarning", "PDUError"]
 
 
 class InvalidDicomError(ValueError):
@@ -50,3 +50,15 @@ class PixelDataError(InvalidDicomError):
 
 class DicomWarning(UserWarning):
     """A value oddity tolerated while reading (the data is kept as found)."""
+
+
+class PDUError(ValueError):
+    """A DICOM Upper Layer PDU that is malformed (PS3.8 9.3): an unknown PDU
+    type, a length impossible for its type or above the maximum accepted, an
+    item or sub-item whose length runs past its container. ``.offset`` is the
+    byte offset in the PDU where the codec stopped; ``.code`` the C status name."""
+
+    def __init__(self, message: str, offset: int | None = None, code: str | None = None):
+        super().__init__(message)
+        self.offset = offset
+        self.code = code
