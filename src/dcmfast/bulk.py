@@ -116,8 +116,7 @@ def _temp_name(dst: str, suffix: str) -> str:
 
 def _one_series(job: tuple) -> tuple:
     """Worker task: read one series (one stack) and write it as a volume file.
-    Returns (label, error or None); geometry issues come back as a note
-    ``(label, None, issues)`` third element."""
+    Returns (label, error or None, the GeometryReport's issues)."""
     info, dst, to, threads, label = job
     import numpy as np
 
@@ -144,10 +143,9 @@ def _one_series(job: tuple) -> tuple:
                 json.dump(meta, fp, indent=1)
             os.replace(tmp_json, dst[: -len(".npy")] + ".json")
         os.replace(tmp, dst)
-        issues = list(vol.report.issues)
-        return (label, None, issues) if issues else (label, None)  # type: ignore[return-value]
+        return label, None, list(vol.report.issues)
     except _EXPECTED as exc:
-        return label, _reason(exc)
+        return label, _reason(exc), []
     finally:
         for path in (tmp, tmp_json):
             if os.path.exists(path):
