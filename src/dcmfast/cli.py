@@ -201,6 +201,41 @@ def _cmd_echo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_find(args: argparse.Namespace) -> int:
+    from dcmfast import net
+    from dcmfast.net.qr import FIND_MODELS, QueryFailed, parse_keys
+
+    try:
+        query = parse_keys(args.key)
+    except (ValueError, KeyError) as exc:
+        print(f"dcmfast find: {exc}", file=sys.stderr)
+        return 1
+    if args.level and args.model != "worklist":
+        query.QueryRetrieveLevel = args.level
+    elif args.model != "worklist" and "QueryRetrieveLevel" not in query:
+        query.QueryRetrieveLevel = "PATIENT" if args.model == "patient" else "STUDY"
+    ae = net.AE(args.aet, timeouts=net.Timeouts(connect=args.timeout, acse=args.timeout,
+                                                   dimse=args.timeout, network=args.timeout))
+    abstract = FIND_MODELS[args.model]
+    count = 0
+    try:
+        with ae.associate(args.host, args.port, ae_title=args.aec,
+                          contexts=[(abstract, ["1.2.840.10008.1.2.1",
+                                                "1.2.840.10008.1.2"])]) as assoc:
+            for identifier in assoc.find(query, model=args.model):
+                count += 1
+                print(f"# match {count}")
+                print(identifier)
+    except QueryFailed as exc:
+        print(f"dcmfast find: {exc}", file=sys.stderr)
+        return 1
+    except (net.AssociationError, OSError) as exc:
+        return _net_error("find", exc)
+    if not args.quiet:
+        print(f"{count} match{'es' if count != 1 else ''}", file=sys.stderr)
+    return 0
+
+
 def _store_files(paths: list[str]) -> list[str]:
     import os
 
@@ -345,6 +380,20 @@ def main(argv: Iterable[str] | None = None) -> int:
     p.add_argument("paths", nargs="+", help="DICOM files or folders")
     p.add_argument("-q", "--quiet", action="store_true", help="no summary line")
     p.set_defaults(func=_cmd_store)
+
+    p = sub.add_parser("find", help="C-FIND: query a Q/R or Modality Worklist SCP, print matches")
+    _add_net_args(p)
+    p.add_argument("--model", choices=["patient", "study", "worklist"], default="study",
+                   help="information model (default study root)")
+    p.add_argument("--level", default=None,
+                   help="QueryRetrieveLevel (PATIENT, STUDY, SERIES, IMAGE); default the "
+                        "model's top level")
+    p.add_argument("-k", "--key", action="append", default=[], metavar="KEY[=VALUE]",
+                   help="a query key like findscu's: PatientName=DOE*, StudyDate=20240101-, "
+                        "ScheduledProcedureStepSequence[0].Modality=CT; no value asks for "
+                        "the attribute back")
+    p.add_argument("-q", "--quiet", action="store_true", help="no summary line")
+    p.set_defaults(func=_cmd_find)
 
     p = sub.add_parser("serve", help="Verification and Storage SCP, until stopped")
     p.add_argument("--port", type=int, required=True, help="TCP port to listen on")

@@ -65,8 +65,8 @@ class AE:
         ``contexts``: ``(abstract syntax, [transfer syntaxes])`` to propose, in
         order of preference; ``for_files``: paths or Datasets to be stored (each
         SOP class with its files' own transfer syntax plus explicit/implicit
-        little endian). By default Verification and the common storage SOP
-        classes are proposed. Raises AssociationRejected, AssociationAborted,
+        little endian). By default Verification, the C-FIND models (patient,
+        study, worklist) and the common storage SOP classes are proposed. Raises AssociationRejected, AssociationAborted,
         NetworkTimeout (TimeoutError) or OSError (connection refused).
         """
         from dcmfast.net import storage
@@ -78,7 +78,11 @@ class AE:
         elif for_files is not None:
             proposed += storage.contexts_for_files(list(for_files))
         else:
-            proposed += [(u, [EXPLICIT_LE, IMPLICIT_LE]) for u in storage.COMMON_STORAGE]
+            from dcmfast.net.qr import FIND_MODELS
+
+            proposed += [(u, [EXPLICIT_LE, IMPLICIT_LE]) for u in FIND_MODELS.values()]
+            proposed += [(u, [EXPLICIT_LE, IMPLICIT_LE])
+                         for u in storage.COMMON_STORAGE[:127 - len(proposed)]]
         if not 0 < len(proposed) <= 128:
             raise ValueError(f"{len(proposed)} presentation contexts proposed (1..128 allowed)")
         rq_contexts = [P.PresentationContextRQ(2 * i + 1, a, ts) for i, (a, ts) in enumerate(proposed)]

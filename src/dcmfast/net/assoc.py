@@ -525,6 +525,14 @@ class Association:
         rsp = self._await_response(msg_id, C_ECHO_RSP)
         return Status(rsp.get(0x0900, 0xC000))
 
+    def find(self, query: Any, model: str = "study") -> Any:
+        """C-FIND: an iterator of the matching identifiers (Datasets); ``model``
+        is "patient", "study" or "worklist" (see :mod:`dcmfast.net.qr`).
+        Stopping early sends a C-CANCEL."""
+        from dcmfast.net import qr
+
+        return qr.find(self, query, model)
+
     def store(self, ds_or_path: Any, priority: int = 0) -> Status:
         """C-STORE of a file (path) or Dataset; returns the status."""
         from dcmfast.net.storage import prepare_store

@@ -1,0 +1,187 @@
+"""Query as a service user: C-FIND (PS3.4 Annex C Query/Retrieve, Annex K
+Modality Worklist; PS3.7 9.1.2 / 9.3.2) and C-CANCEL (PS3.7 9.3.2.3).
+
+``assoc.find(query, model=...)`` sends one C-FIND-RQ with the identifier
+encoded in the accepted transfer syntax and yields each pending response's
+identifier as it arrives; the final response ends the iteration (success or
+cancel) or raises :class:`QueryFailed` with the status and its meaning.
+Closing the generator early sends a C-CANCEL-RQ and reads the remaining
+responses, so the association stays usable.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from dcmfast.net.dimse import C_CANCEL_RQ, C_FIND_RQ, C_FIND_RSP, NO_DATA_SET, Status, encode_command
+
+__all__ = ["FIND_MODELS", "QueryFailed", "find", "encode_identifier", "decode_identifier",
+           "parse_keys"]
+
+#: C-FIND information models (PS3.4 C.3, K.6) by the names API.md uses
+FIND_MODELS = {
+    "patient": "1.2.840.10008.5.1.4.1.2.1.1",   # Patient Root Q/R Information Model - FIND
+    "study": "1.2.840.10008.5.1.4.1.2.2.1",     # Study Root Q/R Information Model - FIND
+    "worklist": "1.2.840.10008.5.1.4.31",       # Modality Worklist Information Model - FIND
+}
+_IMPLICIT_LE = "1.2.840.10008.1.2"
+_PENDING = (0xFF00, 0xFF01)
+
+
+class QueryFailed(Exception):
+    """A C-FIND ended with a failure status (``.status``: a Status with
+    ``.meaning``; ``.error_comment`` when the peer sent one)."""
+
+    def __init__(self, status: int, error_comment: str | None = None) -> None:
+        self.status = Status(status)
+        self.error_comment = error_comment
+        why = f" ({error_comment})" if error_comment else ""
+        super().__init__(f"C-FIND failed: 0x{int(status):04X} {self.status.meaning}{why}")
+
+
+def _model_uid(model: str) -> str:
+    if model in FIND_MODELS:
+        return FIND_MODELS[model]
+    if model in FIND_MODELS.values():
+        return model
+    raise ValueError(f"unknown query model {model!r}: expected one of {', '.join(FIND_MODELS)}")
+
+
+def encode_identifier(ds: Any, transfer_syntax: str) -> bytes:
+    """The identifier data set's bytes in an (uncompressed) transfer syntax."""
+    from dcmfast.filewriter import encode_dataset
+
+    return encode_dataset(ds, transfer_syntax=transfer_syntax)
+
+
+def decode_identifier(raw: bytes, transfer_syntax: str) -> Any:
+    """A received identifier as a dcmfast Dataset."""
+    from dcmfast import _parse
+    from dcmfast.dataset import Dataset
+    from dcmfast.filereader import _dictionary_arrays, _inflate
+
+    sq, known = _dictionary_arrays()
+    if transfer_syntax == "1.2.840.10008.1.2.1.99":  # deflated (PS3.5 A.5)
+        raw = _inflate(raw, 0)
+    table = _parse.tokenize(bytes(raw), little_endian=transfer_syntax != "1.2.840.10008.1.2.2",
+                            implicit=transfer_syntax == _IMPLICIT_LE, stop=0, sq_tags=sq,
+                            known_tags=known)
+    return Dataset._from_tokens(table)
+
+
+def find(assoc: Any, query: Any, model: str = "study") -> Iterator[Any]:
+    """C-FIND ``query`` (a Dataset) on ``assoc``; yields each match."""
+    from dcmfast.net.assoc import NoPresentationContext
+
+    abstract = _model_uid(model)
+    found = assoc._context_for(abstract)
+    if found is None:
+        raise NoPresentationContext(
+            f"the peer did not accept the {model} C-FIND model ({abstract}); propose it with "
+            f"ae.associate(..., contexts=[({abstract!r}, [...])])")
+    ctx, ts = found
+    msg_id = assoc._next_id()
+    assoc.send_message(ctx, encode_command(
+        AffectedSOPClassUID=abstract, CommandField=C_FIND_RQ, MessageID=msg_id, Priority=0,
+        CommandDataSetType=0x0000), encode_identifier(query, ts))
+    done = False
+    try:
+        while True:
+            status, identifier, cmd = _next_response(assoc, msg_id, ts)
+            if status in _PENDING:
+                if identifier is not None:
+                    yield identifier
+                continue
+            done = True
+            if status in (0x0000, 0xFE00):
+                return
+            raise QueryFailed(status, _error_comment(cmd))
+    finally:
+        if not done and assoc.is_established:
+            _cancel(assoc, ctx, msg_id, ts)
+
+
+def _next_response(assoc: Any, msg_id: int, ts: str) -> tuple[int, Any, Any]:
+    from dcmfast.net.assoc import AssociationAborted
+
+    got = assoc.receive_message(assoc.timeouts.dimse)
+    if got is None:
+        raise AssociationAborted("the peer released the association during a C-FIND")
+    _, cmd, data = got
+    if cmd.field != C_FIND_RSP or cmd.get(0x0120) != msg_id:
+        assoc.abort()
+        raise AssociationAborted(f"unexpected DIMSE message 0x{cmd.field:04X} during a C-FIND")
+    status = cmd.get(0x0900, 0xC000)
+    identifier = decode_identifier(data, ts) if data else None
+    return status, identifier, cmd
+
+
+def _error_comment(cmd: Any) -> str | None:
+    comment = cmd.get(0x0902)
+    if isinstance(comment, bytes):
+        comment = comment.decode("ascii", "replace").strip("\x00 ")
+    return comment or None
+
+
+def _cancel(assoc: Any, ctx: int, msg_id: int, ts: str) -> None:
+    """C-CANCEL-RQ, then read responses until the final one."""
+    assoc.send_message(ctx, encode_command(CommandField=C_CANCEL_RQ,
+                                           MessageIDBeingRespondedTo=msg_id,
+                                           CommandDataSetType=NO_DATA_SET))
+    while True:
+        status, _, _ = _next_response(assoc, msg_id, ts)
+        if status not in _PENDING:
+            return
+
+
+def parse_keys(keys: list[str]) -> Any:
+    """A query Dataset from findscu-style keys: ``Keyword=Value``, ``Keyword``
+    (universal matching: empty), ``(gggg,eeee)=Value`` and sequence paths such
+    as ``ScheduledProcedureStepSequence[0].Modality=CT``."""
+    from dcmfast.dataset import Dataset
+    from dcmfast.datadict import dictionary_VR, tag_for_keyword
+    from dcmfast.sequence import Sequence
+
+    ds = Dataset()
+    for key in keys:
+        path, _, value = key.partition("=")
+        node = ds
+        parts = path.strip().split(".")
+        for depth, part in enumerate(parts):
+            name, _, index = part.partition("[")
+            tag = _tag_of(name.strip(), tag_for_keyword)
+            vr = dictionary_VR(tag)
+            last = depth == len(parts) - 1
+            if vr == "SQ":
+                item_no = int(index.rstrip("]")) if index else 0
+                if tag not in node:
+                    node.add_new(tag, "SQ", Sequence([]))
+                seq = node[tag].value
+                while len(seq) <= item_no and not (last and not value and not index):
+                    seq.append(Dataset())
+                if last:
+                    break
+                node = seq[item_no]
+            else:
+                if not last:
+                    raise ValueError(f"{part!r} in {key!r} is not a sequence")
+                vr = vr.split(" ")[0]
+                node.add_new(tag, vr, _typed(vr, value) if value else None)
+    return ds
+
+
+def _typed(vr: str, value: str) -> Any:
+    if vr in ("US", "SS", "UL", "SL", "UV", "SV"):
+        return int(value)
+    if vr in ("FL", "FD"):
+        return float(value)
+    return value
+
+
+def _tag_of(name: str, tag_for_keyword: Any) -> int:
+    if name.startswith("(") and name.endswith(")"):
+        group, _, elem = name[1:-1].partition(",")
+        return int(group, 16) << 16 | int(elem, 16)
+    tag = tag_for_keyword(name)
+    if tag is None:
+        raise ValueError(f"unknown keyword {name!r}")
+    return int(tag)
