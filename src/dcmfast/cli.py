@@ -315,7 +315,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     ae = net.AE(args.aet)
     server = net.Server(ae, args.port, args.storage, host=args.host,
                         max_associations=args.max_associations, fsync=not args.no_fsync,
-                        allowed_calling=args.allow or None)
+                        allowed_calling=args.allow or None, worklist_dir=args.worklist)
 
     def _stop(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
@@ -395,7 +395,8 @@ def main(argv: Iterable[str] | None = None) -> int:
     p.add_argument("-q", "--quiet", action="store_true", help="no summary line")
     p.set_defaults(func=_cmd_find)
 
-    p = sub.add_parser("serve", help="Verification and Storage SCP, until stopped")
+    p = sub.add_parser("serve", help="Verification, Storage and Modality Worklist SCP, until "
+                                     "stopped")
     p.add_argument("--port", type=int, required=True, help="TCP port to listen on")
     p.add_argument("--aet", default="DCMFAST", help="our AE title (default DCMFAST)")
     p.add_argument("--storage", required=True, help="folder for received instances")
@@ -406,6 +407,9 @@ def main(argv: Iterable[str] | None = None) -> int:
                    help="accept associations only from this calling AE title (repeatable)")
     p.add_argument("--no-fsync", action="store_true",
                    help="do not fsync received files (faster, not durable; like storescp)")
+    p.add_argument("--worklist", default=None, metavar="DIR",
+                   help="answer Modality Worklist C-FIND from the *.wl files in DIR (or in "
+                        "DIR/<called AE>, wlmscpfs's layout)")
     p.set_defaults(func=_cmd_serve)
 
     p = sub.add_parser("demo", help="read the sample files shipped with dcmfast and time it")

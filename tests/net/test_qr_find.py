@@ -139,3 +139,108 @@ def test_parse_keys():
         parse_keys(["PatientName.Modality=CT"])
     with pytest.raises(ValueError):
         parse_keys(["NotAKeyword=1"])
+
+
+# --- dcmfast as the Modality Worklist SCP ----------------------------------------------
+def _values(ds, prefix: str = "") -> tuple:
+    """The non-empty values of a response, flattened to (tag path, value)."""
+    out = []
+    for elem in ds:
+        if elem.tag == 0x00080005:
+            continue
+        path = f"{prefix}{elem.tag:08X}"
+        if elem.VR == "SQ":
+            for i, item in enumerate(elem.value):
+                out.extend(_values(item, f"{path}[{i}]."))
+        elif elem.value not in (None, "", b"") and not (isinstance(elem.value, list)
+                                                       and not elem.value):
+            out.append((path, str(elem.value)))
+    return tuple(sorted(out))
+
+
+def _answers(folder) -> list:
+    return sorted(_values(dcmfast.dcmread(p)) for p in sorted(glob.glob(str(folder / "*.dcm"))))
+
+
+@pytest.fixture(scope="module")
+def dcmfast_wlm(wlmscpfs, tmp_path_factory):
+    _, _, root = wlmscpfs
+    server = net.AE("DCMFAST").start_server(
+        0, storage_dir=str(tmp_path_factory.mktemp("wl-store")), worklist_dir=str(root / "db"))
+    try:
+        yield server.port
+    finally:
+        server.shutdown()
+
+
+def test_dcmfast_worklist_scp_answers_like_wlmscpfs(wlmscpfs, dcmfast_wlm, tmp_path):
+    """findscu -W sends DCMTK's example queries to both SCPs over the same
+    worklist folder: the same matches with the same values. Compared on the
+    non-empty values: where the item lacks a requested attribute the two
+    differ in form (wlmscpfs leaves out an absent sequence and fills an empty
+    sequence item with its own list of return keys, zero-length; dcmfast
+    returns what was asked, zero-length, and the item's Specific Character
+    Set, as PS3.4 K.4.1.2 allows)."""
+    port, queries, _ = wlmscpfs
+    total = 0
+    for query in queries:
+        name = os.path.basename(query)
+        _findscu(port, query, str(tmp_path / "dcmtk" / name))
+        _findscu(dcmfast_wlm, query, str(tmp_path / "dcmfast" / name))
+        theirs = _answers(tmp_path / "dcmtk" / name)
+        ours_ = _answers(tmp_path / "dcmfast" / name)
+        assert ours_ == theirs, name
+        total += len(theirs)
+    assert total > 0
+
+
+def test_dcmfast_worklist_matching_rules(dcmfast_wlm):
+    ae = net.AE("DCMFAST")
+    with ae.associate("127.0.0.1", dcmfast_wlm, ae_title="OFFIS",
+                      contexts=[(WORKLIST, LE)]) as assoc:
+        def names(*keys):
+            return sorted(str(m.PatientName) for m in
+                          assoc.find(parse_keys(["PatientName", *keys]), model="worklist"))
+
+        everyone = names()
+        assert len(everyone) >= 5
+        assert names("PatientName=MOZART*") == [n for n in everyone if n.startswith("MOZART")]
+        assert names("PatientName=?OZART*") == names("PatientName=MOZART*")
+        assert names("PatientName=NOBODY") == []
+        mr = names("ScheduledProcedureStepSequence[0].Modality=MR")
+        assert mr and set(mr) < set(everyone)
+        # a station AE title matches any of an item's values (VIVALDI has AA32\AA33)
+        assert "VIVALDI^ANTONIO" in names(
+            "ScheduledProcedureStepSequence[0].ScheduledStationAETitle=AA33")
+        # date ranges: open on either side, and a closed range covering everything
+        dated = names("ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartDate=-99991231")
+        assert dated == names("ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartDate=19000101-")
+        assert names("ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartDate=-19000101") == []
+
+
+def test_worklist_match_unit():
+    from dcmfast.net.worklist import match
+
+    item = parse_keys(["PatientName=DOE^JOHN", "PatientID=42", "StudyInstanceUID=1.2.3",
+                       "ScheduledProcedureStepSequence[0].Modality=CT",
+                       "ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartDate=20240115",
+                       "ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartTime=093000"])
+    assert match(parse_keys(["PatientName"]), item).PatientName == "DOE^JOHN"
+    assert match(parse_keys(["PatientName=DOE*"]), item) is not None
+    assert match(parse_keys(["PatientName=doe*"]), item) is None  # case-sensitive
+    assert match(parse_keys(["StudyInstanceUID=9.9\\1.2.3"]), item) is not None  # UID list
+    assert match(parse_keys(["StudyInstanceUID=1.2"]), item) is None
+    sps = "ScheduledProcedureStepSequence[0]."
+    assert match(parse_keys([sps + "ScheduledProcedureStepStartDate=20240101-20240131"]),
+                 item) is not None
+    assert match(parse_keys([sps + "ScheduledProcedureStepStartTime=0900-1000"]), item) is not None
+    assert match(parse_keys([sps + "ScheduledProcedureStepStartTime=1000-"]), item) is None
+    assert match(parse_keys([sps + "Modality=MR"]), item) is None
+    # a key the item lacks: only universal matching passes
+    assert match(parse_keys(["AccessionNumber=X"]), item) is None
+    got = match(parse_keys(["AccessionNumber", sps + "Modality"]), item)
+    assert got is not None and got.AccessionNumber in ("", None)
+    assert got.ScheduledProcedureStepSequence[0].Modality == "CT"
+    # an empty sequence item returns the whole sequence
+    whole = match(parse_keys(["ScheduledProcedureStepSequence[0]"]), item)
+    assert len(whole.ScheduledProcedureStepSequence[0]) == 3

@@ -19,8 +19,8 @@ from dcmfast.net import dul, pdu as P
 from dcmfast.net.assoc import (DEFAULT_MAX_PDU, EXPLICIT_LE, IMPLICIT_LE, VERIFICATION,
                                Association, AssociationAborted, AssociationError,
                                AssociationRejected, NetworkTimeout, Timeouts, Transport, _Closed)
-from dcmfast.net.dimse import (C_ECHO_RQ, C_ECHO_RSP, C_STORE_RQ, C_STORE_RSP, NO_DATA_SET,
-                               COMMAND_NAMES, encode_command)
+from dcmfast.net.dimse import (C_ECHO_RQ, C_ECHO_RSP, C_FIND_RQ, C_FIND_RSP, C_STORE_RQ,
+                               C_STORE_RSP, NO_DATA_SET, COMMAND_NAMES, encode_command)
 
 __all__ = ["AE", "Server"]
 
@@ -143,14 +143,14 @@ class AE:
               ready: threading.Event | None = None) -> None:
         """Run a Verification (and, with ``storage_dir``, Storage) SCP on
         ``port`` until the process is interrupted. See :meth:`start_server`.
-        ``worklist_dir`` and ``peers`` (Modality Worklist, C-MOVE destinations)
-        are part of the contract but not implemented yet."""
-        if worklist_dir is not None or peers is not None:
-            raise NotImplementedError("worklist_dir and peers (C-FIND/C-MOVE SCP) are not "
-                                      "implemented yet")
+        ``worklist_dir``: answer Modality Worklist C-FIND from the ``*.wl``
+        files there (see :mod:`dcmfast.net.worklist`). ``peers`` (C-MOVE
+        destinations) is part of the contract but not implemented yet."""
+        if peers is not None:
+            raise NotImplementedError("peers (C-MOVE SCP) are not implemented yet")
         server = Server(self, port, storage_dir, host=host, max_associations=max_associations,
                         fsync=fsync, require_called_ae=require_called_ae,
-                        allowed_calling=allowed_calling)
+                        allowed_calling=allowed_calling, worklist_dir=worklist_dir)
         if ready is not None:
             ready.set()
         try:
@@ -175,7 +175,8 @@ class Server:
     def __init__(self, ae: AE, port: int, storage_dir: str | None, *, host: str = "127.0.0.1",
                  max_associations: int = 32, fsync: bool = True,
                  require_called_ae: bool = False,
-                 allowed_calling: Iterable[str] | None = None) -> None:
+                 allowed_calling: Iterable[str] | None = None,
+                 worklist_dir: str | None = None) -> None:
         # what the first association needs, loaded now rather than while a peer waits
         from dcmfast.net import storage  # noqa: F401  (the UID registry, the writer)
         from dcmfast.net.dimse import encode_command as _warm
@@ -187,6 +188,9 @@ class Server:
         self.storage_dir = os.path.abspath(storage_dir) if storage_dir else None
         if self.storage_dir:
             os.makedirs(self.storage_dir, exist_ok=True)
+        from dcmfast.net.worklist import Worklist
+
+        self.worklist = Worklist(worklist_dir) if worklist_dir else None
         self.max_associations = max_associations
         self.fsync = fsync
         self.require_called_ae = require_called_ae
@@ -295,9 +299,10 @@ class Server:
         out = []
         for c in rq.contexts:
             a = c.abstract_syntax
-            if a == VERIFICATION or (self.storage_dir and storage.is_storage_sop_class(a)):
+            if a == VERIFICATION or (self.storage_dir and storage.is_storage_sop_class(a)) \
+                    or (self.worklist is not None and a == _WORKLIST_FIND):
                 known = [ts for ts in c.transfer_syntaxes if storage.is_known_transfer_syntax(ts)]
-                if a == VERIFICATION:
+                if a in (VERIFICATION, _WORKLIST_FIND):
                     known = [ts for ts in known if ts in (IMPLICIT_LE, EXPLICIT_LE,
                                                           "1.2.840.10008.1.2.2")]
                 if _BIG_ENDIAN in known:   # retired Big Endian only as a last resort
@@ -358,6 +363,7 @@ class Server:
             raise AssociationRejected(rj)
         assoc._ev("Evt6", acceptable=True)        # AE-6 -> Sta3: A-ASSOCIATE indication
         assoc.peer_ae = rq.calling_ae
+        assoc.local_ae = rq.called_ae             # the title the peer called us by
         # the service user's decision
         if over_limit:
             rj = P.AssociateRJ(2, 3, 2)           # transient, local-limit-exceeded
@@ -395,6 +401,8 @@ class Server:
         try:
             def on_command(cid: int, cmd: Any):
                 abstract, ts = assoc.contexts[cid]
+                if cmd.field == C_FIND_RQ and abstract == _WORKLIST_FIND:
+                    return None     # the identifier, as bytes
                 if cmd.field != C_STORE_RQ:
                     return _FailedSink(0x0122, "no service for this message's data set")
                 inst = cmd.get(0x1000, "")
@@ -426,6 +434,9 @@ class Server:
                         AffectedSOPClassUID=sop_class or VERIFICATION, CommandField=C_ECHO_RSP,
                         MessageIDBeingRespondedTo=msg_id, CommandDataSetType=NO_DATA_SET,
                         Status=0x0000))
+                elif field == C_FIND_RQ and assoc.contexts[cid][0] == _WORKLIST_FIND \
+                        and self.worklist is not None:
+                    self._worklist_find(assoc, cid, msg_id, data)
                 elif field == C_STORE_RQ:
                     inst = cmd.get(0x1000, "")
                     if isinstance(data, _FailedSink.Failure):
@@ -452,6 +463,40 @@ class Server:
         finally:
             if dir_fd is not None:
                 os.close(dir_fd)
+
+
+    def _worklist_find(self, assoc: Association, cid: int, msg_id: int, data: Any) -> None:
+        """Modality Worklist C-FIND: a pending response per match, then success."""
+        from dcmfast.net.qr import decode_identifier, encode_identifier
+
+        ts = assoc.contexts[cid][1]
+
+        def respond(status: int, identifier: Any = None, comment: str | None = None) -> None:
+            fields: dict = {"AffectedSOPClassUID": _WORKLIST_FIND, "CommandField": C_FIND_RSP,
+                            "MessageIDBeingRespondedTo": msg_id, "Status": status,
+                            "CommandDataSetType": NO_DATA_SET if identifier is None else 0x0000}
+            if comment:
+                fields["ErrorComment"] = comment[:64]
+            assoc.send_message(cid, encode_command(**fields),
+                               None if identifier is None else encode_identifier(identifier, ts))
+
+        try:
+            query = decode_identifier(data or b"", ts)
+        except ValueError as exc:   # InvalidDicomError included
+            respond(0xA900, comment=f"undecodable identifier: {exc}")
+            return
+        try:
+            matches = list(self.worklist.find(query, assoc.local_ae))
+        except (OSError, ValueError) as exc:
+            log.error("worklist query failed: %s", exc)
+            respond(0xC000, comment=str(exc))
+            return
+        for identifier in matches:
+            respond(0xFF00, identifier)
+        respond(0x0000)
+
+
+_WORKLIST_FIND = "1.2.840.10008.5.1.4.31"
 
 
 class _FailedSink:
