@@ -33,6 +33,10 @@ Groups (tests ``test_<group>_<impl>``; ratio = peer median / dcmfast median):
 ``net_store_small``
     1,000 small instances (64×64 16-bit) in one association, dcmfast →
     dcmfast vs storescu → storescp. Target: ≥ DCMTK.
+``net_find_worklist``
+    A Modality Worklist C-FIND matching all of 1,000 worklist files (DCMTK's
+    example ``wklist1`` with 1,000 patient IDs): dcmfast ``find`` → ``dcmfast
+    serve --worklist``; ``dcmtk``: findscu -W → wlmscpfs. Target: ≥ DCMTK.
 
 The SCP-memory check (not timed) stores the CT series into ``dcmfast serve``
 and reads the server's peak RSS (VmHWM): bounded by a few PDUs, not by what
@@ -92,18 +96,22 @@ def _free_port() -> int:
 class Peer:
     """An SCP in its own process on a free loopback port; stopped by PID."""
 
-    def __init__(self, kind: str, out: Path, fsync: bool = False) -> None:
+    def __init__(self, kind: str, out: Path, fsync: bool = False,
+                 worklist: Path | None = None) -> None:
         self.kind, self.out, self.port = kind, out, _free_port()
         out.mkdir(parents=True, exist_ok=True)
         if kind == "storescp":
             cmd = [DCMTK["storescp"], "-aet", "SCP", "-od", str(out), "-pdu", "16384",
                    str(self.port)]
+        elif kind == "wlmscpfs":
+            cmd = ["/usr/bin/wlmscpfs", "-dfp", str(worklist), str(self.port)]
         elif kind == "pynetdicom":
             cmd = [sys.executable, "-c", _PYNETDICOM_SCP, str(out), str(self.port)]
         else:
             cmd = [sys.executable, "-m", "dcmfast", "serve", "--port", str(self.port), "--aet",
                    "SCP", "--storage", str(out), "--host", "127.0.0.1"]
             cmd += [] if fsync else ["--no-fsync"]
+            cmd += ["--worklist", str(worklist)] if worklist is not None else []
         self.proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
@@ -388,3 +396,74 @@ def test_scp_peak_rss_dcmfast(tmp_path, ct_files, bench_checks):
                "received_MB": round(sum(os.path.getsize(p) for p in ct_files) / mb, 1)}
     bench_checks["scp_peak_rss_store_ct"] = numbers
     assert peak - baseline < 64 * mb, numbers
+
+
+# --- net_find_worklist -------------------------------------------------------------------
+WORKLIST_ITEMS = 1000
+
+
+@pytest.fixture(scope="module")
+def worklist_db(tmp_path_factory):
+    """(folder with BENCH/<n>.wl x 1,000, the query file)."""
+    example = "/usr/share/doc/dcmtk/examples/wlistdb/OFFIS/wklist1.dump"
+    if not os.path.exists(example) or not os.path.exists("/usr/bin/wlmscpfs"):
+        pytest.skip("DCMTK's wlmscpfs and example worklists are needed")
+    import dcmfast
+
+    root = tmp_path_factory.mktemp("wlbench")
+    db = root / "db" / "BENCH"
+    db.mkdir(parents=True)
+    base = root / "base.wl"
+    subprocess.run(["/usr/bin/dump2dcm", "-q", example, str(base)], check=True, timeout=30)
+    ds = dcmfast.dcmread(str(base))
+    for i in range(WORKLIST_ITEMS):
+        ds.PatientID = f"P{i:05d}"
+        ds.AccessionNumber = f"A{i:05d}"
+        ds.save_as(str(db / f"{i:05d}.wl"))
+    (db / "lockfile").touch()
+    query_dump = root / "query.dump"
+    query_dump.write_text("(0010,0010) PN []\n(0010,0020) LO []\n(0008,0050) SH []\n"
+                          "(0040,0100) SQ\n(fffe,e000) na\n(0008,0060) CS []\n"
+                          "(0040,0002) DA []\n(fffe,e00d) na\n(fffe,e0dd) na\n")
+    query = root / "query.dcm"
+    subprocess.run(["/usr/bin/dump2dcm", "-q", str(query_dump), str(query)], check=True,
+                   timeout=30)
+    return root / "db", query
+
+
+def test_net_find_worklist_dcmfast(benchmark, worklist_db, tmp_path):
+    import dcmfast
+    from dcmfast.net import AE
+
+    db, query_file = worklist_db
+    query = dcmfast.dcmread(str(query_file))
+    del query.file_meta
+    peer = Peer("dcmfast", tmp_path / "store", worklist=db)
+    ae = AE("BENCH")
+    try:
+        def run() -> int:
+            with ae.associate("127.0.0.1", peer.port, ae_title="BENCH",
+                              contexts=[("1.2.840.10008.5.1.4.31", [IMPLICIT])]) as assoc:
+                return sum(1 for _ in assoc.find(query, model="worklist"))
+
+        run_checked(benchmark, "net_find_worklist", run,
+                    lambda n: (n == WORKLIST_ITEMS) or pytest.fail(f"{n} matches"))
+    finally:
+        peer.stop()
+
+
+def test_net_find_worklist_dcmtk(benchmark, worklist_db, tmp_path):
+    db, query_file = worklist_db
+    peer = Peer("wlmscpfs", tmp_path / "unused", worklist=db)
+    benchmark.extra_info["ratio_target"] = 1.0
+    try:
+        def run() -> int:
+            out = subprocess.run(["/usr/bin/findscu", "-W", "-v", "-aec", "BENCH", "127.0.0.1",
+                                  str(peer.port), str(query_file)], env=ENV, check=True,
+                                 capture_output=True, text=True, timeout=600)
+            return (out.stdout + out.stderr).count("Find Response:")
+
+        run_checked(benchmark, "net_find_worklist", run,
+                    lambda n: (n >= WORKLIST_ITEMS) or pytest.fail(f"{n} responses"))
+    finally:
+        peer.stop()
