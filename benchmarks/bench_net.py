@@ -128,10 +128,14 @@ class Peer:
                 time.sleep(0.02)
 
     def files(self) -> int:
-        return sum(len(names) for _, _, names in os.walk(self.out))
+        """Received files (not hidden ones: dcmfast's index, temporary files)."""
+        return sum(len([n for n in names if not n.startswith(".")])
+                   for _, _, names in os.walk(self.out))
 
     def clear(self) -> None:
         for entry in self.out.iterdir():
+            if entry.name.startswith("."):
+                continue
             if entry.is_dir():
                 shutil.rmtree(entry)
             else:

@@ -45,6 +45,12 @@ def wait_port(port: int, timeout: float = 10.0, proc: subprocess.Popen | None = 
     raise TimeoutError(f"nothing listening on port {port} after {timeout} s")
 
 
+def received(folder) -> list[str]:
+    """The storage folder's entries, less the SCP's own index (SQLite files
+    named ``.dcmfast-index.sqlite*``)."""
+    return [n for n in os.listdir(folder) if not n.startswith(".dcmfast-index.sqlite")]
+
+
 def dcmtk_env() -> dict:
     env = dict(os.environ)
     env["TCP_NODELAY"] = "1"

@@ -14,7 +14,7 @@ from dcmfast import net
 from dcmfast.net import pdu as P
 from dcmfast.net.storage import safe_filename
 
-from tests.net.conftest import _testdata, dataset_bytes
+from tests.net.conftest import _testdata, dataset_bytes, received
 
 VERIFICATION = "1.2.840.10008.1.1"
 EXPLICIT = "1.2.840.10008.1.2.1"
@@ -45,7 +45,7 @@ def test_store_path_arrives_byte_identical(server, scu, tmp_path):
     back = dcmfast.dcmread(str(out))
     assert str(back.file_meta.MediaStorageSOPInstanceUID) == str(ds.SOPInstanceUID)
     assert str(back.file_meta.SourceApplicationEntityTitle) == "TEST_SCU"
-    assert not [p for p in os.listdir(tmp_path / "in") if p.endswith(".part")]
+    assert not [p for p in received(tmp_path / "in") if p.endswith(".part")]
 
 
 def test_store_dataset_and_repeated_uid_replaces(server, scu, tmp_path):
@@ -54,7 +54,7 @@ def test_store_dataset_and_repeated_uid_replaces(server, scu, tmp_path):
         assert assoc.store(ds) == 0
         ds.PatientName = "Second^Version"
         assert assoc.store(ds) == 0
-    files = os.listdir(tmp_path / "in")
+    files = received(tmp_path / "in")
     assert files == [safe_filename(str(ds.SOPInstanceUID))]
     assert str(dcmfast.dcmread(str(tmp_path / "in" / files[0])).PatientName) == "Second^Version"
 
@@ -65,7 +65,7 @@ def test_hostile_sop_instance_uid_stays_in_the_folder(server, scu, tmp_path):
     ds.SOPInstanceUID = "../../../etc/evil"
     with scu.associate("127.0.0.1", server.port) as assoc:
         assert assoc.store(ds) == 0
-    assert os.listdir(tmp_path / "in") == ["UID_.._.._.._etc_evil.dcm"]
+    assert received(tmp_path / "in") == ["UID_.._.._.._etc_evil.dcm"]
     assert not (tmp_path.parent / "evil.dcm").exists()
     for bad in ("", ".", "..", "a/b", "x" * 300, "\x00", "-rf"):
         name = safe_filename(bad)
@@ -101,10 +101,10 @@ def test_no_presentation_context(server, scu):
 
 def test_context_results(server, scu):
     with scu.associate("127.0.0.1", server.port, contexts=[
-            (VERIFICATION, ["1.2.3.4.5"]), ("1.2.840.10008.5.1.4.1.2.1.1", [IMPLICIT]),
+            (VERIFICATION, ["1.2.3.4.5"]), ("1.2.840.10008.5.1.4.1.2.1.2", [IMPLICIT]),
             (CT, ["1.2.840.10008.1.2.4.50", EXPLICIT])]) as assoc:
         assert assoc.rejected == {1: (VERIFICATION, P.TRANSFER_SYNTAXES_NOT_SUPPORTED),
-                                  3: ("1.2.840.10008.5.1.4.1.2.1.1", P.ABSTRACT_SYNTAX_NOT_SUPPORTED)}
+                                  3: ("1.2.840.10008.5.1.4.1.2.1.2", P.ABSTRACT_SYNTAX_NOT_SUPPORTED)}
         assert assoc.contexts == {5: (CT, "1.2.840.10008.1.2.4.50")}
 
 
@@ -269,7 +269,7 @@ def test_twenty_associations_storing_at_once(server, scu, tmp_path):
     for t in threads:
         t.join(60)
     assert not errors
-    assert sorted(os.listdir(tmp_path / "in")) == sorted(safe_filename(u) for u in uids)
+    assert sorted(received(tmp_path / "in")) == sorted(safe_filename(u) for u in uids)
     assert server.stored == 100
     del src
 
@@ -359,7 +359,7 @@ def test_store_refused_on_a_non_storage_context(server, scu, tmp_path):
             rsp = assoc._await_response(cid, 0x8001)
             assert rsp[0x0900] == 0x0122
         assert assoc.store(ds) == 0
-    assert os.listdir(tmp_path / "in") == [safe_filename(str(ds.SOPInstanceUID))]
+    assert received(tmp_path / "in") == [safe_filename(str(ds.SOPInstanceUID))]
 
 
 def test_peer_maximum_length_too_small_for_a_pdv(server):

@@ -18,7 +18,7 @@ from dcmfast.net import pdu as P
 from dcmfast.net.dimse import encode_command
 from dcmfast.net.storage import safe_filename
 
-from tests.net.conftest import _testdata
+from tests.net.conftest import _testdata, received
 
 
 def _half_store(assoc, ds_bytes: bytes, sop_class: str, sop_inst: str, cid: int) -> None:
@@ -32,7 +32,7 @@ def _half_store(assoc, ds_bytes: bytes, sop_class: str, sop_inst: str, cid: int)
 
 
 def _entries(folder) -> list[str]:
-    return sorted(os.listdir(folder))
+    return sorted(received(folder))
 
 
 @pytest.mark.parametrize("how", ["abort", "vanish"])

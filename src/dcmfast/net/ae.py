@@ -11,6 +11,7 @@ import logging
 import os
 import selectors
 import socket
+import sqlite3
 import threading
 from typing import Any, Iterable
 
@@ -190,7 +191,11 @@ class Server:
             os.makedirs(self.storage_dir, exist_ok=True)
         from dcmfast.net.worklist import Worklist
 
+        from dcmfast.net.index import Index
+
         self.worklist = Worklist(worklist_dir) if worklist_dir else None
+        #: what was stored, for Patient / Study Root C-FIND
+        self.index = Index(self.storage_dir) if self.storage_dir else None
         self.max_associations = max_associations
         self.fsync = fsync
         self.require_called_ae = require_called_ae
@@ -293,6 +298,14 @@ class Server:
         self.shutdown()
 
     # -- one association ---------------------------------------------------------------------
+    def _find_models(self) -> tuple[str, ...]:
+        models: tuple[str, ...] = ()
+        if self.worklist is not None:
+            models += (_WORKLIST_FIND,)
+        if self.index is not None:
+            models += (_PATIENT_FIND, _STUDY_FIND)
+        return models
+
     def _negotiate(self, rq: P.AssociateRQ) -> list[P.PresentationContextAC]:
         from dcmfast.net import storage
 
@@ -300,9 +313,9 @@ class Server:
         for c in rq.contexts:
             a = c.abstract_syntax
             if a == VERIFICATION or (self.storage_dir and storage.is_storage_sop_class(a)) \
-                    or (self.worklist is not None and a == _WORKLIST_FIND):
+                    or a in self._find_models():
                 known = [ts for ts in c.transfer_syntaxes if storage.is_known_transfer_syntax(ts)]
-                if a in (VERIFICATION, _WORKLIST_FIND):
+                if a == VERIFICATION or a in self._find_models():
                     known = [ts for ts in known if ts in (IMPLICIT_LE, EXPLICIT_LE,
                                                           "1.2.840.10008.1.2.2")]
                 if _BIG_ENDIAN in known:   # retired Big Endian only as a last resort
@@ -401,7 +414,7 @@ class Server:
         try:
             def on_command(cid: int, cmd: Any):
                 abstract, ts = assoc.contexts[cid]
-                if cmd.field == C_FIND_RQ and abstract == _WORKLIST_FIND:
+                if cmd.field == C_FIND_RQ and abstract in self._find_models():
                     return None     # the identifier, as bytes
                 if cmd.field != C_STORE_RQ:
                     return _FailedSink(0x0122, "no service for this message's data set")
@@ -434,9 +447,8 @@ class Server:
                         AffectedSOPClassUID=sop_class or VERIFICATION, CommandField=C_ECHO_RSP,
                         MessageIDBeingRespondedTo=msg_id, CommandDataSetType=NO_DATA_SET,
                         Status=0x0000))
-                elif field == C_FIND_RQ and assoc.contexts[cid][0] == _WORKLIST_FIND \
-                        and self.worklist is not None:
-                    self._worklist_find(assoc, cid, msg_id, data)
+                elif field == C_FIND_RQ and assoc.contexts[cid][0] in self._find_models():
+                    self._find(assoc, cid, msg_id, data)
                 elif field == C_STORE_RQ:
                     inst = cmd.get(0x1000, "")
                     if isinstance(data, _FailedSink.Failure):
@@ -445,6 +457,10 @@ class Server:
                     elif isinstance(data, str):
                         status = 0x0000
                         self.stored += 1
+                        try:
+                            self.index.add(data)
+                        except (sqlite3.Error, OSError) as exc:  # stored all the same
+                            log.error("indexing %s failed: %s", data, exc)
                     else:                       # no data set at all
                         status = 0xC000
                     assoc.send_message(cid, encode_command(
@@ -465,14 +481,16 @@ class Server:
                 os.close(dir_fd)
 
 
-    def _worklist_find(self, assoc: Association, cid: int, msg_id: int, data: Any) -> None:
-        """Modality Worklist C-FIND: a pending response per match, then success."""
+    def _find(self, assoc: Association, cid: int, msg_id: int, data: Any) -> None:
+        """C-FIND (Modality Worklist over the worklist folder; Patient / Study
+        Root over the storage index): a pending response per match, then
+        success; an identifier that cannot be answered gets 0xA900 / 0xC000."""
         from dcmfast.net.qr import decode_identifier, encode_identifier
 
-        ts = assoc.contexts[cid][1]
+        abstract, ts = assoc.contexts[cid]
 
         def respond(status: int, identifier: Any = None, comment: str | None = None) -> None:
-            fields: dict = {"AffectedSOPClassUID": _WORKLIST_FIND, "CommandField": C_FIND_RSP,
+            fields: dict = {"AffectedSOPClassUID": abstract, "CommandField": C_FIND_RSP,
                             "MessageIDBeingRespondedTo": msg_id, "Status": status,
                             "CommandDataSetType": NO_DATA_SET if identifier is None else 0x0000}
             if comment:
@@ -482,20 +500,60 @@ class Server:
 
         try:
             query = decode_identifier(data or b"", ts)
+            if abstract == _WORKLIST_FIND:
+                matches = list(self.worklist.find(query, assoc.local_ae))
+            else:
+                matches = list(self._qr_matches(query, abstract))
+        except _IdentifierError as exc:
+            respond(0xA900, comment=str(exc))
+            return
         except ValueError as exc:   # InvalidDicomError included
             respond(0xA900, comment=f"undecodable identifier: {exc}")
             return
-        try:
-            matches = list(self.worklist.find(query, assoc.local_ae))
-        except (OSError, ValueError) as exc:
-            log.error("worklist query failed: %s", exc)
+        except (OSError, sqlite3.Error) as exc:
+            log.error("C-FIND failed: %s", exc)
             respond(0xC000, comment=str(exc))
             return
         for identifier in matches:
             respond(0xFF00, identifier)
         respond(0x0000)
 
+    def _qr_matches(self, query: Any, abstract: str) -> Any:
+        """Patient / Study Root matches from the storage index."""
+        from dcmfast.dataset import Dataset
+        from dcmfast.net.worklist import match
 
+        level = str(query.get("QueryRetrieveLevel", "") or "").strip().upper()
+        allowed = ("PATIENT", "STUDY", "SERIES", "IMAGE") if abstract == _PATIENT_FIND \
+            else ("STUDY", "SERIES", "IMAGE")
+        if level not in allowed:
+            raise _IdentifierError(f"QueryRetrieveLevel {level or '(none)'} is not one of "
+                                   f"{', '.join(allowed)} for this model")
+        keys = Dataset()
+        narrow = {}
+        for elem in query:
+            if elem.tag == 0x00080052:
+                continue
+            keys[elem.tag] = elem
+            column = {0x00100020: "patient_id", 0x0020000D: "study_uid",
+                      0x0020000E: "series_uid", 0x00080018: "sop_uid"}.get(elem.tag)
+            value = elem.value
+            if column and isinstance(value, str) and value.strip() and \
+                    not any(c in value for c in "*?\\"):
+                narrow[column] = value.strip()
+        for record in self.index.records(level, narrow):
+            found = match(keys, record)
+            if found is not None:
+                found.add_new(0x00080052, "CS", level)
+                yield found
+
+
+class _IdentifierError(ValueError):
+    """A C-FIND identifier the SCP cannot answer (status 0xA900)."""
+
+
+_PATIENT_FIND = "1.2.840.10008.5.1.4.1.2.1.1"
+_STUDY_FIND = "1.2.840.10008.5.1.4.1.2.2.1"
 _WORKLIST_FIND = "1.2.840.10008.5.1.4.31"
 
 

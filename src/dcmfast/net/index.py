@@ -1,0 +1,168 @@
+"""What the storage SCP stored, indexed in SQLite for Patient Root and Study
+Root C-FIND (PS3.4 C.3.1 / C.3.2; matching per C.2.2.2, shared with the
+worklist SCP: :func:`dcmfast.net.worklist.match`).
+
+One row per SOP instance (a repeated SOP Instance UID replaces its row, as
+the file replaces the old one) in ``<storage>/.dcmfast-index.sqlite`` (WAL
+journal). A query is answered at its QueryRetrieveLevel: the rows are
+grouped by that level's unique key, each group becomes one record holding the
+attributes of its level and the levels above (plus the computed counts
+NumberOfStudyRelatedInstances, ModalitiesInStudy, ...), and the record is
+matched against the identifier like any other.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from typing import Any, Iterator
+
+__all__ = ["Index", "LEVEL_KEYS"]
+
+#: (column, tag, VR, level) of the attributes kept per instance
+_COLUMNS = (
+    ("patient_id", 0x00100020, "LO", "PATIENT"),
+    ("patient_name", 0x00100010, "PN", "PATIENT"),
+    ("patient_birth_date", 0x00100030, "DA", "PATIENT"),
+    ("patient_sex", 0x00100040, "CS", "PATIENT"),
+    ("study_uid", 0x0020000D, "UI", "STUDY"),
+    ("study_date", 0x00080020, "DA", "STUDY"),
+    ("study_time", 0x00080030, "TM", "STUDY"),
+    ("accession", 0x00080050, "SH", "STUDY"),
+    ("study_id", 0x00200010, "SH", "STUDY"),
+    ("study_description", 0x00081030, "LO", "STUDY"),
+    ("referring_physician", 0x00080090, "PN", "STUDY"),
+    ("series_uid", 0x0020000E, "UI", "SERIES"),
+    ("modality", 0x00080060, "CS", "SERIES"),
+    ("series_number", 0x00200011, "IS", "SERIES"),
+    ("series_description", 0x0008103E, "LO", "SERIES"),
+    ("sop_uid", 0x00080018, "UI", "IMAGE"),
+    ("sop_class", 0x00080016, "UI", "IMAGE"),
+    ("instance_number", 0x00200013, "IS", "IMAGE"),
+    ("charset", 0x00080005, "CS", "IMAGE"),
+)
+_LEVELS = ("PATIENT", "STUDY", "SERIES", "IMAGE")
+#: the unique key of each level
+LEVEL_KEYS = {"PATIENT": "patient_id", "STUDY": "study_uid", "SERIES": "series_uid",
+              "IMAGE": "sop_uid"}
+_TAGS = {name: (tag, vr) for name, tag, vr, _ in _COLUMNS}
+
+
+class Index:
+    """The SQLite index of one storage folder (thread-safe)."""
+
+    FILE = ".dcmfast-index.sqlite"
+
+    def __init__(self, storage_dir: str) -> None:
+        self.storage_dir = os.path.abspath(storage_dir)
+        self.path = os.path.join(self.storage_dir, self.FILE)
+        self._lock = threading.Lock()
+        fresh = not os.path.exists(self.path)
+        self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        columns = ", ".join(f"{name} TEXT" for name, *_ in _COLUMNS if name != "sop_uid")
+        self.db.execute(f"CREATE TABLE IF NOT EXISTS instances (sop_uid TEXT PRIMARY KEY, "
+                        f"path TEXT NOT NULL, {columns})")
+        for name in ("patient_id", "study_uid", "series_uid"):
+            self.db.execute(f"CREATE INDEX IF NOT EXISTS i_{name} ON instances({name})")
+        if fresh:
+            self.rebuild()
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
+
+    def rebuild(self) -> int:
+        """Index every DICOM file already in the folder (files of an earlier run)."""
+        count = 0
+        for root, dirs, files in os.walk(self.storage_dir):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            for name in files:
+                if not name.startswith(".") and self.add(os.path.join(root, name)):
+                    count += 1
+        return count
+
+    def add(self, path: str) -> bool:
+        """Index the file at ``path`` (replacing the row of its SOP Instance
+        UID). False if it cannot be read as DICOM."""
+        from dcmfast.errors import InvalidDicomError
+        from dcmfast.filereader import dcmread
+
+        try:
+            ds = dcmread(path, stop_before_pixels=True)
+        except (InvalidDicomError, OSError, ValueError):
+            return False
+        row = {"path": os.path.abspath(path)}
+        for name, (tag, _vr) in _TAGS.items():
+            value = ds[tag].value if tag in ds else None
+            if value is not None and not isinstance(value, str):
+                value = "\\".join(str(v) for v in value) if isinstance(value, list) else str(value)
+            row[name] = value.strip() if isinstance(value, str) else value
+        if not row.get("sop_uid"):
+            return False
+        names = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        with self._lock:
+            self.db.execute(f"INSERT OR REPLACE INTO instances ({names}) VALUES ({marks})",
+                            tuple(row.values()))
+        return True
+
+    def rows(self, where: dict[str, str] | None = None) -> list[sqlite3.Row]:
+        """Rows whose columns equal ``where``'s values (exact keys narrow the
+        scan before matching)."""
+        sql = "SELECT * FROM instances"
+        args: tuple = ()
+        if where:
+            sql += " WHERE " + " AND ".join(f"{k} = ?" for k in where)
+            args = tuple(where.values())
+        with self._lock:
+            cur = self.db.execute(sql, args)
+            cur.row_factory = sqlite3.Row
+            return cur.fetchall()
+
+    def records(self, level: str, narrow: dict[str, str] | None = None) -> Iterator[Any]:
+        """One Dataset per entity of ``level``: its attributes and those of
+        the levels above, plus the counts PS3.4 C.3 defines for it."""
+        from dcmfast.dataset import Dataset
+
+        if level not in LEVEL_KEYS:
+            raise ValueError(f"QueryRetrieveLevel {level!r} is not one of {', '.join(_LEVELS)}")
+        depth = _LEVELS.index(level)
+        keep = [(name, tag, vr) for name, tag, vr, lvl in _COLUMNS
+                if _LEVELS.index(lvl) <= depth and name != "charset"]
+        groups: dict[str, list] = {}
+        for row in self.rows(narrow):
+            key = row[LEVEL_KEYS[level]]
+            if key:
+                groups.setdefault(key, []).append(row)
+        for members in groups.values():
+            first = members[0]
+            ds = Dataset()
+            if first["charset"]:
+                ds.add_new(0x00080005, "CS", first["charset"].split("\\"))
+            for name, tag, vr in keep:
+                value = first[name]
+                if value is None:
+                    continue
+                if vr in ("UI", "CS", "PN", "LO", "SH", "DA", "TM") and "\\" in value:
+                    value = value.split("\\")
+                ds.add_new(tag, vr, value)
+            _counts(ds, level, members)
+            yield ds
+
+
+def _counts(ds: Any, level: str, members: list) -> None:
+    n = len(members)
+    if level == "PATIENT":
+        ds.add_new(0x00201200, "IS", len({m["study_uid"] for m in members}))  # studies
+        ds.add_new(0x00201202, "IS", len({m["series_uid"] for m in members}))  # series
+        ds.add_new(0x00201204, "IS", n)                                       # instances
+    elif level == "STUDY":
+        ds.add_new(0x00201206, "IS", len({m["series_uid"] for m in members}))
+        ds.add_new(0x00201208, "IS", n)
+        modalities = sorted({m["modality"] for m in members if m["modality"]})
+        if modalities:
+            ds.add_new(0x00080061, "CS", modalities)
+    elif level == "SERIES":
+        ds.add_new(0x00201209, "IS", n)
