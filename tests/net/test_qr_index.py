@@ -143,3 +143,82 @@ def test_index_survives_restart_and_replacement(tmp_path):
             sorted(str(dcmfast.dcmread(p).SOPInstanceUID) for p in files)
     finally:
         server.shutdown()
+
+
+# --- the same queries against DCMTK's dcmqrscp holding the same files -----------------------
+_DCMQRSCP_CFG = """NetworkTCPPort  = {port}
+MaxPDUSize      = 16384
+MaxAssociations = 16
+
+HostTable BEGIN
+HostTable END
+
+VendorTable BEGIN
+VendorTable END
+
+AETable BEGIN
+QR   {db}   RW (200, 1024mb) ANY
+AETable END
+"""
+
+
+@pytest.fixture(scope="module")
+def dcmqrscp(tmp_path_factory):
+    """dcmqrscp (default forking mode, see PEERS.md) holding the same corpus
+    files as the ``stored`` fixture, stored by dcmfast's SCU."""
+    from tests.net.conftest import free_port, stop, wait_port
+
+    root = tmp_path_factory.mktemp("dcmqrscp")
+    (root / "db").mkdir()
+    port = free_port()
+    cfg = root / "dcmqrscp.cfg"
+    cfg.write_text(_DCMQRSCP_CFG.format(port=port, db=root / "db"))
+    proc = subprocess.Popen([dcmtk("dcmqrscp"), "-c", str(cfg)], cwd=root, env=dcmtk_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_port(port, proc=proc)
+        files = valid_corpus_files(limit=30)
+        with net.AE("SCU").associate("127.0.0.1", port, ae_title="QR", for_files=files) as assoc:
+            for path in files:
+                assert assoc.store(path) == 0, path
+        yield port
+    finally:
+        stop(proc)
+
+
+_QUERIES = [
+    ("-P", ["QueryRetrieveLevel=PATIENT", "PatientID", "PatientName"]),
+    ("-P", ["QueryRetrieveLevel=PATIENT", "PatientName=*^*", "PatientID"]),
+    ("-S", ["QueryRetrieveLevel=STUDY", "StudyInstanceUID", "PatientID", "StudyDate",
+            "AccessionNumber"]),
+    ("-S", ["QueryRetrieveLevel=STUDY", "StudyDate=20000101-", "StudyInstanceUID"]),
+    ("-S", ["QueryRetrieveLevel=SERIES", "Modality=MR", "SeriesInstanceUID", "SeriesNumber",
+            "StudyInstanceUID"]),
+    ("-S", ["QueryRetrieveLevel=SERIES", "Modality=CT", "SeriesInstanceUID",
+            "StudyInstanceUID"]),
+]
+
+
+def _findscu_answers(port: int, model: str, keys: list[str], out) -> list[tuple]:
+    out.mkdir(parents=True)
+    args = [dcmtk("findscu"), model, "-aec", "QR", "-X", "-od", str(out)]
+    for k in keys:
+        args += ["-k", k]
+    subprocess.run(args + ["127.0.0.1", str(port)], check=True, capture_output=True,
+                   env=dcmtk_env(), timeout=60)
+    wanted = [k.split("=")[0] for k in keys if not k.startswith("QueryRetrieveLevel")]
+    answers = []
+    for path in glob.glob(str(out / "*.dcm")):
+        ds = dcmfast.dcmread(path)
+        answers.append(tuple(_text(ds.get(k)) for k in wanted))
+    return sorted(answers)
+
+
+@pytest.mark.parametrize("index", range(len(_QUERIES)))
+def test_same_answers_as_dcmqrscp(stored, dcmqrscp, tmp_path, index):
+    server, _, _ = stored
+    model, keys = _QUERIES[index]
+    theirs = _findscu_answers(dcmqrscp, model, keys, tmp_path / "dcmqrscp")
+    ours = _findscu_answers(server.port, model, keys, tmp_path / "dcmfast")
+    assert ours == theirs
+    assert theirs or "Modality=" in " ".join(keys)  # the broad queries do match something

@@ -133,9 +133,9 @@ class Index:
                 if _LEVELS.index(lvl) <= depth and name != "charset"]
         groups: dict[str, list] = {}
         for row in self.rows(narrow):
-            key = row[LEVEL_KEYS[level]]
-            if key:
-                groups.setdefault(key, []).append(row)
+            # an empty key is one entity too (instances without a Patient ID
+            # form one patient, as in DCMTK's dcmqrscp)
+            groups.setdefault(row[LEVEL_KEYS[level]] or "", []).append(row)
         for members in groups.values():
             first = members[0]
             ds = Dataset()
