@@ -236,6 +236,45 @@ def _cmd_find(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_move(args: argparse.Namespace) -> int:
+    from dcmfast import net
+    from dcmfast.net.qr import MOVE_MODELS, MoveFailed, parse_keys
+
+    try:
+        query = parse_keys(args.key)
+    except (ValueError, KeyError) as exc:
+        print(f"dcmfast move: {exc}", file=sys.stderr)
+        return 1
+    if args.level or "QueryRetrieveLevel" not in query:
+        query.QueryRetrieveLevel = args.level or ("PATIENT" if args.model == "patient" else "STUDY")
+    ae = net.AE(args.aet, timeouts=net.Timeouts(connect=args.timeout, acse=args.timeout,
+                                                   dimse=args.timeout, network=args.timeout))
+    try:
+        with ae.associate(args.host, args.port, ae_title=args.aec,
+                          contexts=[(MOVE_MODELS[args.model], ["1.2.840.10008.1.2.1",
+                                                               "1.2.840.10008.1.2"])]) as assoc:
+            result = assoc.move(query, args.dest, model=args.model)
+    except MoveFailed as exc:
+        print(f"dcmfast move: {exc}", file=sys.stderr)
+        return 1
+    except (net.AssociationError, OSError) as exc:
+        return _net_error("move", exc)
+    print(f"moved {result.completed}, failed {result.failed}, warning {result.warning} "
+          f"({result.status.meaning})")
+    return 1 if result.failed else 0
+
+
+def _peers(values: list[str]) -> dict:
+    peers = {}
+    for value in values:
+        ae, _, where = value.partition("=")
+        host, _, port = where.rpartition(":")
+        if not ae or not host or not port.isdigit():
+            raise SystemExit(f"dcmfast serve: --peer wants AE=HOST:PORT, not {value!r}")
+        peers[ae] = (host, int(port))
+    return peers
+
+
 def _store_files(paths: list[str]) -> list[str]:
     import os
 
@@ -315,7 +354,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     ae = net.AE(args.aet)
     server = net.Server(ae, args.port, args.storage, host=args.host,
                         max_associations=args.max_associations, fsync=not args.no_fsync,
-                        allowed_calling=args.allow or None, worklist_dir=args.worklist)
+                        allowed_calling=args.allow or None, worklist_dir=args.worklist,
+                        peers=_peers(args.peer))
 
     def _stop(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
@@ -395,8 +435,18 @@ def main(argv: Iterable[str] | None = None) -> int:
     p.add_argument("-q", "--quiet", action="store_true", help="no summary line")
     p.set_defaults(func=_cmd_find)
 
-    p = sub.add_parser("serve", help="Verification, Storage and Modality Worklist SCP, until "
-                                     "stopped")
+    p = sub.add_parser("move", help="C-MOVE: have a Q/R SCP send matching instances to an AE")
+    _add_net_args(p)
+    p.add_argument("--dest", required=True, metavar="AE", help="the move destination's AE title")
+    p.add_argument("--model", choices=["patient", "study"], default="study",
+                   help="information model (default study root)")
+    p.add_argument("--level", default=None, help="QueryRetrieveLevel (default the model's top)")
+    p.add_argument("-k", "--key", action="append", default=[], metavar="KEY[=VALUE]",
+                   help="an identifier key like movescu's: StudyInstanceUID=1.2.3")
+    p.set_defaults(func=_cmd_move)
+
+    p = sub.add_parser("serve", help="Verification, Storage, Q/R (C-FIND, C-MOVE) and Modality "
+                                     "Worklist SCP, until stopped")
     p.add_argument("--port", type=int, required=True, help="TCP port to listen on")
     p.add_argument("--aet", default="DCMFAST", help="our AE title (default DCMFAST)")
     p.add_argument("--storage", required=True, help="folder for received instances")
@@ -407,6 +457,8 @@ def main(argv: Iterable[str] | None = None) -> int:
                    help="accept associations only from this calling AE title (repeatable)")
     p.add_argument("--no-fsync", action="store_true",
                    help="do not fsync received files (faster, not durable; like storescp)")
+    p.add_argument("--peer", action="append", default=[], metavar="AE=HOST:PORT",
+                   help="a C-MOVE destination (repeatable)")
     p.add_argument("--worklist", default=None, metavar="DIR",
                    help="answer Modality Worklist C-FIND from the *.wl files in DIR (or in "
                         "DIR/<called AE>, wlmscpfs's layout)")

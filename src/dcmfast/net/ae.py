@@ -19,9 +19,11 @@ from dcmfast.errors import PDUError
 from dcmfast.net import dul, pdu as P
 from dcmfast.net.assoc import (DEFAULT_MAX_PDU, EXPLICIT_LE, IMPLICIT_LE, VERIFICATION,
                                Association, AssociationAborted, AssociationError,
-                               AssociationRejected, NetworkTimeout, Timeouts, Transport, _Closed)
-from dcmfast.net.dimse import (C_ECHO_RQ, C_ECHO_RSP, C_FIND_RQ, C_FIND_RSP, C_STORE_RQ,
-                               C_STORE_RSP, NO_DATA_SET, COMMAND_NAMES, encode_command)
+                               AssociationRejected, NetworkTimeout, NoPresentationContext,
+                               Timeouts, Transport, _Closed)
+from dcmfast.net.dimse import (C_ECHO_RQ, C_ECHO_RSP, C_FIND_RQ, C_FIND_RSP, C_MOVE_RQ,
+                               C_MOVE_RSP, C_STORE_RQ, C_STORE_RSP, NO_DATA_SET, COMMAND_NAMES,
+                               Status, encode_command)
 
 __all__ = ["AE", "Server"]
 
@@ -67,7 +69,8 @@ class AE:
         order of preference; ``for_files``: paths or Datasets to be stored (each
         SOP class with its files' own transfer syntax plus explicit/implicit
         little endian). By default Verification, the C-FIND models (patient,
-        study, worklist) and the common storage SOP classes are proposed. Raises AssociationRejected, AssociationAborted,
+        study, worklist), the C-MOVE models (patient, study) and the common
+        storage SOP classes are proposed. Raises AssociationRejected, AssociationAborted,
         NetworkTimeout (TimeoutError) or OSError (connection refused).
         """
         from dcmfast.net import storage
@@ -79,9 +82,10 @@ class AE:
         elif for_files is not None:
             proposed += storage.contexts_for_files(list(for_files))
         else:
-            from dcmfast.net.qr import FIND_MODELS
+            from dcmfast.net.qr import FIND_MODELS, MOVE_MODELS
 
-            proposed += [(u, [EXPLICIT_LE, IMPLICIT_LE]) for u in FIND_MODELS.values()]
+            proposed += [(u, [EXPLICIT_LE, IMPLICIT_LE])
+                         for u in (*FIND_MODELS.values(), *MOVE_MODELS.values())]
             proposed += [(u, [EXPLICIT_LE, IMPLICIT_LE])
                          for u in storage.COMMON_STORAGE[:127 - len(proposed)]]
         if not 0 < len(proposed) <= 128:
@@ -145,13 +149,11 @@ class AE:
         """Run a Verification (and, with ``storage_dir``, Storage) SCP on
         ``port`` until the process is interrupted. See :meth:`start_server`.
         ``worklist_dir``: answer Modality Worklist C-FIND from the ``*.wl``
-        files there (see :mod:`dcmfast.net.worklist`). ``peers`` (C-MOVE
-        destinations) is part of the contract but not implemented yet."""
-        if peers is not None:
-            raise NotImplementedError("peers (C-MOVE SCP) are not implemented yet")
+        files there (see :mod:`dcmfast.net.worklist`). ``peers``: C-MOVE
+        destinations, ``{"AE": ("host", port)}``."""
         server = Server(self, port, storage_dir, host=host, max_associations=max_associations,
                         fsync=fsync, require_called_ae=require_called_ae,
-                        allowed_calling=allowed_calling, worklist_dir=worklist_dir)
+                        allowed_calling=allowed_calling, worklist_dir=worklist_dir, peers=peers)
         if ready is not None:
             ready.set()
         try:
@@ -177,7 +179,8 @@ class Server:
                  max_associations: int = 32, fsync: bool = True,
                  require_called_ae: bool = False,
                  allowed_calling: Iterable[str] | None = None,
-                 worklist_dir: str | None = None) -> None:
+                 worklist_dir: str | None = None,
+                 peers: dict[str, tuple[str, int]] | None = None) -> None:
         # what the first association needs, loaded now rather than while a peer waits
         from dcmfast.net import storage  # noqa: F401  (the UID registry, the writer)
         from dcmfast.net.dimse import encode_command as _warm
@@ -194,8 +197,10 @@ class Server:
         from dcmfast.net.index import Index
 
         self.worklist = Worklist(worklist_dir) if worklist_dir else None
-        #: what was stored, for Patient / Study Root C-FIND
+        #: what was stored, for Patient / Study Root C-FIND and C-MOVE
         self.index = Index(self.storage_dir) if self.storage_dir else None
+        #: C-MOVE destinations: AE title -> (host, port)
+        self.peers = {ae.strip(): (h, int(p)) for ae, (h, p) in (peers or {}).items()}
         self.max_associations = max_associations
         self.fsync = fsync
         self.require_called_ae = require_called_ae
@@ -303,7 +308,7 @@ class Server:
         if self.worklist is not None:
             models += (_WORKLIST_FIND,)
         if self.index is not None:
-            models += (_PATIENT_FIND, _STUDY_FIND)
+            models += (_PATIENT_FIND, _STUDY_FIND, _PATIENT_MOVE, _STUDY_MOVE)
         return models
 
     def _negotiate(self, rq: P.AssociateRQ) -> list[P.PresentationContextAC]:
@@ -414,7 +419,7 @@ class Server:
         try:
             def on_command(cid: int, cmd: Any):
                 abstract, ts = assoc.contexts[cid]
-                if cmd.field == C_FIND_RQ and abstract in self._find_models():
+                if cmd.field in (C_FIND_RQ, C_MOVE_RQ) and abstract in self._find_models():
                     return None     # the identifier, as bytes
                 if cmd.field != C_STORE_RQ:
                     return _FailedSink(0x0122, "no service for this message's data set")
@@ -449,6 +454,9 @@ class Server:
                         Status=0x0000))
                 elif field == C_FIND_RQ and assoc.contexts[cid][0] in self._find_models():
                     self._find(assoc, cid, msg_id, data)
+                elif field == C_MOVE_RQ and assoc.contexts[cid][0] in (_PATIENT_MOVE, _STUDY_MOVE) \
+                        and self.index is not None:
+                    self._move(assoc, cid, msg_id, cmd, data)
                 elif field == C_STORE_RQ:
                     inst = cmd.get(0x1000, "")
                     if isinstance(data, _FailedSink.Failure):
@@ -518,6 +526,85 @@ class Server:
             respond(0xFF00, identifier)
         respond(0x0000)
 
+    def _move(self, assoc: Association, cid: int, msg_id: int, cmd: Any, data: Any) -> None:
+        """C-MOVE: the matching instances C-STOREd to a configured destination
+        over a new association, a pending response (with the counts) per
+        instance, then the final status (PS3.4 C.4.2)."""
+        from dcmfast.net.qr import decode_identifier, encode_identifier
+
+        abstract, ts = assoc.contexts[cid]
+        counts = {"remaining": 0, "completed": 0, "failed": 0, "warning": 0}
+
+        def respond(status: int, comment: str | None = None, failed: list | None = None,
+                    final: bool = False) -> None:
+            fields: dict = {"AffectedSOPClassUID": abstract, "CommandField": C_MOVE_RSP,
+                            "MessageIDBeingRespondedTo": msg_id, "Status": status,
+                            "CommandDataSetType": 0x0000 if failed else NO_DATA_SET,
+                            "NumberOfCompletedSuboperations": counts["completed"],
+                            "NumberOfFailedSuboperations": counts["failed"],
+                            "NumberOfWarningSuboperations": counts["warning"]}
+            if not final:
+                fields["NumberOfRemainingSuboperations"] = counts["remaining"]
+            if comment:
+                fields["ErrorComment"] = comment[:64]
+            identifier = None
+            if failed:
+                from dcmfast.dataset import Dataset
+
+                identifier = Dataset()
+                identifier.add_new(0x00080058, "UI", failed)
+            assoc.send_message(cid, encode_command(**fields),
+                               None if identifier is None else encode_identifier(identifier, ts))
+
+        destination = str(cmd.get(0x0600, "") or "").strip()
+        if destination not in self.peers:
+            respond(0xA801, f"move destination {destination or '(none)'} unknown", final=True)
+            return
+        try:
+            query = decode_identifier(data or b"", ts)
+            level = str(query.get("QueryRetrieveLevel", "") or "").strip().upper()
+            unique = _UNIQUE_TAGS.get(level)
+            if unique is not None and unique not in query:
+                query.add_new(unique, "LO" if unique == 0x00100020 else "UI", None)
+            matches = list(self._qr_matches(query, _MODEL_OF_MOVE[abstract]))
+        except ValueError as exc:   # _IdentifierError, InvalidDicomError
+            respond(0xA900, str(exc), final=True)
+            return
+        paths = self.index.paths(level, matches)
+        counts["remaining"] = len(paths)
+        if not paths:
+            respond(0x0000, final=True)
+            return
+        host, port = self.peers[destination]
+        try:
+            sub = self.ae.associate(host, port, ae_title=destination, for_files=paths)
+        except (AssociationError, OSError) as exc:
+            counts["failed"], counts["remaining"] = len(paths), 0
+            respond(0xA702, f"reverse association to {destination} refused: {exc}", final=True)
+            return
+        failed_uids: list[str] = []
+        with sub:
+            for path in paths:
+                try:
+                    status = sub.store(path)
+                except (NoPresentationContext, ValueError, OSError) as exc:
+                    log.info("C-MOVE sub-operation %s failed: %s", path, exc)
+                    status = Status(0xA700)
+                counts["remaining"] -= 1
+                if status.category == "Success":
+                    counts["completed"] += 1
+                elif status.category == "Warning":
+                    counts["warning"] += 1
+                else:
+                    counts["failed"] += 1
+                    failed_uids.append(self.index.uid_of(path))
+                if counts["remaining"]:
+                    respond(0xFF00)
+        if counts["failed"] and not counts["completed"] and not counts["warning"]:
+            respond(0xA702, "no sub-operation succeeded", failed_uids, final=True)
+        else:
+            respond(0xB000 if counts["failed"] else 0x0000, None, failed_uids or None, final=True)
+
     def _qr_matches(self, query: Any, abstract: str) -> Any:
         """Patient / Study Root matches from the storage index."""
         from dcmfast.dataset import Dataset
@@ -554,6 +641,11 @@ class _IdentifierError(ValueError):
 
 _PATIENT_FIND = "1.2.840.10008.5.1.4.1.2.1.1"
 _STUDY_FIND = "1.2.840.10008.5.1.4.1.2.2.1"
+_PATIENT_MOVE = "1.2.840.10008.5.1.4.1.2.1.2"
+_STUDY_MOVE = "1.2.840.10008.5.1.4.1.2.2.2"
+_MODEL_OF_MOVE = {_PATIENT_MOVE: _PATIENT_FIND, _STUDY_MOVE: _STUDY_FIND}
+_UNIQUE_TAGS = {"PATIENT": 0x00100020, "STUDY": 0x0020000D, "SERIES": 0x0020000E,
+                "IMAGE": 0x00080018}
 _WORKLIST_FIND = "1.2.840.10008.5.1.4.31"
 
 

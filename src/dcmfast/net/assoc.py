@@ -533,6 +533,13 @@ class Association:
 
         return qr.find(self, query, model)
 
+    def move(self, query: Any, destination: str, model: str = "study") -> Any:
+        """C-MOVE to the AE ``destination``; a :class:`dcmfast.net.qr.MoveResult`
+        (raises :class:`dcmfast.net.qr.MoveFailed` saying why it failed)."""
+        from dcmfast.net import qr
+
+        return qr.move(self, query, destination, model)
+
     def store(self, ds_or_path: Any, priority: int = 0) -> Status:
         """C-STORE of a file (path) or Dataset; returns the status."""
         from dcmfast.net.storage import prepare_store

@@ -121,6 +121,31 @@ class Index:
             cur.row_factory = sqlite3.Row
             return cur.fetchall()
 
+    def paths(self, level: str, matches: list) -> list[str]:
+        """The files of the instances under the matched entities of ``level``
+        (each a C-FIND response holding the level's unique key), in order."""
+        column = LEVEL_KEYS[level]
+        tag = _TAGS[column][0]
+        out: dict[str, None] = {}
+        for found in matches:
+            key = found[tag].value if tag in found else ""
+            key = str(key or "").strip()
+            with self._lock:
+                rows = self.db.execute(
+                    f"SELECT path FROM instances WHERE coalesce({column}, '') = ? "
+                    "ORDER BY study_uid, series_uid, CAST(instance_number AS INTEGER), sop_uid",
+                    (key,)).fetchall()
+            for (path,) in rows:
+                out.setdefault(path, None)
+        return list(out)
+
+    def uid_of(self, path: str) -> str:
+        """The SOP Instance UID indexed for ``path`` ('' if none)."""
+        with self._lock:
+            row = self.db.execute("SELECT sop_uid FROM instances WHERE path = ?",
+                                  (os.path.abspath(path),)).fetchone()
+        return row[0] if row else ""
+
     def records(self, level: str, narrow: dict[str, str] | None = None) -> Iterator[Any]:
         """One Dataset per entity of ``level``: its attributes and those of
         the levels above, plus the counts PS3.4 C.3 defines for it."""

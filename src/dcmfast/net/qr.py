@@ -12,16 +12,22 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from dcmfast.net.dimse import C_CANCEL_RQ, C_FIND_RQ, C_FIND_RSP, NO_DATA_SET, Status, encode_command
+from dcmfast.net.dimse import (C_CANCEL_RQ, C_FIND_RQ, C_FIND_RSP, C_MOVE_RQ, C_MOVE_RSP,
+                               NO_DATA_SET, Status, encode_command)
 
-__all__ = ["FIND_MODELS", "QueryFailed", "find", "encode_identifier", "decode_identifier",
-           "parse_keys"]
+__all__ = ["FIND_MODELS", "MOVE_MODELS", "QueryFailed", "MoveFailed", "MoveResult", "find",
+           "move", "encode_identifier", "decode_identifier", "parse_keys"]
 
 #: C-FIND information models (PS3.4 C.3, K.6) by the names API.md uses
 FIND_MODELS = {
     "patient": "1.2.840.10008.5.1.4.1.2.1.1",   # Patient Root Q/R Information Model - FIND
     "study": "1.2.840.10008.5.1.4.1.2.2.1",     # Study Root Q/R Information Model - FIND
     "worklist": "1.2.840.10008.5.1.4.31",       # Modality Worklist Information Model - FIND
+}
+#: C-MOVE information models (PS3.4 C.3)
+MOVE_MODELS = {
+    "patient": "1.2.840.10008.5.1.4.1.2.1.2",   # Patient Root Q/R Information Model - MOVE
+    "study": "1.2.840.10008.5.1.4.1.2.2.2",     # Study Root Q/R Information Model - MOVE
 }
 _IMPLICIT_LE = "1.2.840.10008.1.2"
 _PENDING = (0xFF00, 0xFF01)
@@ -31,11 +37,83 @@ class QueryFailed(Exception):
     """A C-FIND ended with a failure status (``.status``: a Status with
     ``.meaning``; ``.error_comment`` when the peer sent one)."""
 
-    def __init__(self, status: int, error_comment: str | None = None) -> None:
+    def __init__(self, status: int, error_comment: str | None = None,
+                 operation: str = "C-FIND") -> None:
         self.status = Status(status)
         self.error_comment = error_comment
         why = f" ({error_comment})" if error_comment else ""
-        super().__init__(f"C-FIND failed: 0x{int(status):04X} {self.status.meaning}{why}")
+        super().__init__(f"{operation} failed: 0x{int(status):04X} {self.status.meaning}{why}")
+
+
+class MoveFailed(QueryFailed):
+    """A C-MOVE that failed: ``.status`` says why (0xA801 move destination
+    unknown; 0xA702 the sub-operations could not be performed, e.g. the
+    destination refused the association; ...), ``.error_comment`` the peer's
+    words, ``.result`` the sub-operation counts so far."""
+
+    def __init__(self, status: int, error_comment: str | None, result: "MoveResult") -> None:
+        super().__init__(status, error_comment, "C-MOVE")
+        self.result = result
+
+
+class MoveResult:
+    """The final status of a C-MOVE and its sub-operation counts."""
+
+    def __init__(self) -> None:
+        self.status = Status(0)
+        self.completed = self.failed = self.warning = self.remaining = 0
+        self.failed_uids: list[str] = []
+
+    def _update(self, cmd: Any) -> None:
+        self.status = Status(cmd.get(0x0900, 0xC000))
+        for attr, tag in (("remaining", 0x1020), ("completed", 0x1021), ("failed", 0x1022),
+                          ("warning", 0x1023)):
+            if tag in cmd:
+                setattr(self, attr, int(cmd[tag]))
+
+    def __repr__(self) -> str:
+        return (f"<MoveResult 0x{int(self.status):04X} {self.status.meaning}: completed "
+                f"{self.completed}, failed {self.failed}, warning {self.warning}>")
+
+
+def move(assoc: Any, query: Any, destination: str, model: str = "study") -> MoveResult:
+    """C-MOVE the instances matching ``query`` to the AE ``destination`` (which
+    the peer must know); returns the :class:`MoveResult` when the move ended
+    with success or a warning, raises :class:`MoveFailed` otherwise."""
+    from dcmfast.net.assoc import AssociationAborted, NoPresentationContext
+
+    abstract = MOVE_MODELS.get(model, model if model in MOVE_MODELS.values() else None)
+    if abstract is None:
+        raise ValueError(f"unknown move model {model!r}: expected one of {', '.join(MOVE_MODELS)}")
+    found = assoc._context_for(abstract)
+    if found is None:
+        raise NoPresentationContext(f"the peer did not accept the {model} C-MOVE model "
+                                    f"({abstract})")
+    ctx, ts = found
+    msg_id = assoc._next_id()
+    assoc.send_message(ctx, encode_command(
+        AffectedSOPClassUID=abstract, CommandField=C_MOVE_RQ, MessageID=msg_id, Priority=0,
+        MoveDestination=destination, CommandDataSetType=0x0000), encode_identifier(query, ts))
+    result = MoveResult()
+    while True:
+        got = assoc.receive_message(assoc.timeouts.dimse)
+        if got is None:
+            raise AssociationAborted("the peer released the association during a C-MOVE")
+        _, cmd, data = got
+        if cmd.field != C_MOVE_RSP or cmd.get(0x0120) != msg_id:
+            assoc.abort()
+            raise AssociationAborted(f"unexpected DIMSE message 0x{cmd.field:04X} during a C-MOVE")
+        result._update(cmd)
+        if data:
+            ident = decode_identifier(data, ts)
+            failed = ident.get("FailedSOPInstanceUIDList") if ident is not None else None
+            if failed:
+                result.failed_uids = [failed] if isinstance(failed, str) else list(failed)
+        if result.status in _PENDING:
+            continue
+        if result.status.category in ("Success", "Warning", "Cancel"):
+            return result
+        raise MoveFailed(result.status, _error_comment(cmd), result)
 
 
 def _model_uid(model: str) -> str:
