@@ -264,6 +264,48 @@ def _cmd_move(args: argparse.Namespace) -> int:
     return 1 if result.failed else 0
 
 
+def _cmd_get(args: argparse.Namespace) -> int:
+    import os
+
+    from dcmfast import net
+    from dcmfast.dataset import FileMetaDataset
+    from dcmfast.filewriter import dcmwrite
+    from dcmfast.net.qr import MoveFailed, parse_keys
+    from dcmfast.net.storage import safe_filename
+
+    try:
+        query = parse_keys(args.key)
+    except (ValueError, KeyError) as exc:
+        print(f"dcmfast get: {exc}", file=sys.stderr)
+        return 1
+    if args.level or "QueryRetrieveLevel" not in query:
+        query.QueryRetrieveLevel = args.level or ("PATIENT" if args.model == "patient" else "STUDY")
+    os.makedirs(args.output, exist_ok=True)
+    ae = net.AE(args.aet, timeouts=net.Timeouts(connect=args.timeout, acse=args.timeout,
+                                                   dimse=args.timeout, network=args.timeout))
+    count = 0
+    try:
+        with ae.associate(args.host, args.port, ae_title=args.aec) as assoc:
+            for ds in assoc.get(query, model=args.model):
+                meta = FileMetaDataset()
+                meta.MediaStorageSOPClassUID = ds.SOPClassUID
+                meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+                meta.TransferSyntaxUID = "1.2.840.10008.1.2.1"
+                ds.file_meta = meta
+                final = os.path.join(args.output, safe_filename(str(ds.SOPInstanceUID)))
+                tmp = os.path.join(args.output, f".{os.path.basename(final)}.{os.getpid()}.part")
+                dcmwrite(tmp, ds)
+                os.replace(tmp, final)
+                count += 1
+    except MoveFailed as exc:
+        print(f"dcmfast get: {exc} ({count} received)", file=sys.stderr)
+        return 1
+    except (net.AssociationError, OSError) as exc:
+        return _net_error("get", exc)
+    print(f"received {count} instance(s) into {args.output}")
+    return 0
+
+
 def _peers(values: list[str]) -> dict:
     peers = {}
     for value in values:
@@ -445,8 +487,18 @@ def main(argv: Iterable[str] | None = None) -> int:
                    help="an identifier key like movescu's: StudyInstanceUID=1.2.3")
     p.set_defaults(func=_cmd_move)
 
-    p = sub.add_parser("serve", help="Verification, Storage, Q/R (C-FIND, C-MOVE) and Modality "
-                                     "Worklist SCP, until stopped")
+    p = sub.add_parser("get", help="C-GET: retrieve matching instances into a folder")
+    _add_net_args(p)
+    p.add_argument("-o", "--output", required=True, help="folder for the received instances")
+    p.add_argument("--model", choices=["patient", "study"], default="study",
+                   help="information model (default study root)")
+    p.add_argument("--level", default=None, help="QueryRetrieveLevel (default the model's top)")
+    p.add_argument("-k", "--key", action="append", default=[], metavar="KEY[=VALUE]",
+                   help="an identifier key like getscu's: StudyInstanceUID=1.2.3")
+    p.set_defaults(func=_cmd_get)
+
+    p = sub.add_parser("serve", help="Verification, Storage, Q/R (C-FIND, C-MOVE, C-GET) and "
+                                     "Modality Worklist SCP, until stopped")
     p.add_argument("--port", type=int, required=True, help="TCP port to listen on")
     p.add_argument("--aet", default="DCMFAST", help="our AE title (default DCMFAST)")
     p.add_argument("--storage", required=True, help="folder for received instances")

@@ -7,6 +7,7 @@ the same in a background thread and returns a handle with ``shutdown()``.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import selectors
@@ -21,8 +22,8 @@ from dcmfast.net.assoc import (DEFAULT_MAX_PDU, EXPLICIT_LE, IMPLICIT_LE, VERIFI
                                Association, AssociationAborted, AssociationError,
                                AssociationRejected, NetworkTimeout, NoPresentationContext,
                                Timeouts, Transport, _Closed)
-from dcmfast.net.dimse import (C_ECHO_RQ, C_ECHO_RSP, C_FIND_RQ, C_FIND_RSP, C_MOVE_RQ,
-                               C_MOVE_RSP, C_STORE_RQ, C_STORE_RSP, NO_DATA_SET, COMMAND_NAMES,
+from dcmfast.net.dimse import (C_ECHO_RQ, C_ECHO_RSP, C_FIND_RQ, C_FIND_RSP, C_GET_RQ,
+                               C_GET_RSP, C_MOVE_RQ, C_MOVE_RSP, C_STORE_RQ, C_STORE_RSP, NO_DATA_SET, COMMAND_NAMES,
                                Status, encode_command)
 
 __all__ = ["AE", "Server"]
@@ -69,8 +70,11 @@ class AE:
         order of preference; ``for_files``: paths or Datasets to be stored (each
         SOP class with its files' own transfer syntax plus explicit/implicit
         little endian). By default Verification, the C-FIND models (patient,
-        study, worklist), the C-MOVE models (patient, study) and the common
-        storage SOP classes are proposed. Raises AssociationRejected, AssociationAborted,
+        study, worklist), the C-MOVE and C-GET models (patient, study) and the
+        common storage SOP classes are proposed. When a C-GET model is
+        proposed, SCP/SCU role selection items for the proposed storage SOP
+        classes are added, so the peer may send the C-GET's C-STOREs (PS3.7
+        D.3.3.4). Raises AssociationRejected, AssociationAborted,
         NetworkTimeout (TimeoutError) or OSError (connection refused).
         """
         from dcmfast.net import storage
@@ -82,19 +86,26 @@ class AE:
         elif for_files is not None:
             proposed += storage.contexts_for_files(list(for_files))
         else:
-            from dcmfast.net.qr import FIND_MODELS, MOVE_MODELS
+            from dcmfast.net.qr import FIND_MODELS, GET_MODELS, MOVE_MODELS
 
             proposed += [(u, [EXPLICIT_LE, IMPLICIT_LE])
-                         for u in (*FIND_MODELS.values(), *MOVE_MODELS.values())]
+                         for u in (*FIND_MODELS.values(), *MOVE_MODELS.values(),
+                                   *GET_MODELS.values())]
             proposed += [(u, [EXPLICIT_LE, IMPLICIT_LE])
                          for u in storage.COMMON_STORAGE[:127 - len(proposed)]]
         if not 0 < len(proposed) <= 128:
             raise ValueError(f"{len(proposed)} presentation contexts proposed (1..128 allowed)")
         rq_contexts = [P.PresentationContextRQ(2 * i + 1, a, ts) for i, (a, ts) in enumerate(proposed)]
+        from dcmfast.net.qr import GET_MODELS
+
+        roles = []
+        if any(a in GET_MODELS.values() for a, _ in proposed):
+            roles = [P.RoleSelection(a, True, True) for a in dict.fromkeys(
+                a for a, _ in proposed if storage.is_storage_sop_class(a))]
         rq = P.AssociateRQ(called_ae=ae_title, calling_ae=self.ae_title, contexts=rq_contexts,
                            user_info=P.UserInformation(
                                max_length=self.max_pdu, implementation_class_uid=_impl_uid(),
-                               implementation_version_name=_impl_version()))
+                               implementation_version_name=_impl_version(), roles=roles))
         assoc = Association(None, True, t, self.ae_title, ae_title)
         assoc._ev("Evt1")                                   # AE-1: connect
         try:
@@ -308,7 +319,8 @@ class Server:
         if self.worklist is not None:
             models += (_WORKLIST_FIND,)
         if self.index is not None:
-            models += (_PATIENT_FIND, _STUDY_FIND, _PATIENT_MOVE, _STUDY_MOVE)
+            models += (_PATIENT_FIND, _STUDY_FIND, _PATIENT_MOVE, _STUDY_MOVE, _PATIENT_GET,
+                       _STUDY_GET)
         return models
 
     def _negotiate(self, rq: P.AssociateRQ) -> list[P.PresentationContextAC]:
@@ -403,10 +415,17 @@ class Server:
                 assoc.contexts[r.context_id] = (by_id[r.context_id].abstract_syntax, r.transfer_syntax)
         assoc.peer_user_info = rq.user_info
         assoc.peer_max_pdu = rq.user_info.max_length or 0
+        # role selection (PS3.7 D.3.3.4): the requestor may act as the Storage SCP
+        # for C-GET sub-operations; we take whatever roles it proposes for storage
+        from dcmfast.net import storage
+
+        roles = [P.RoleSelection(r.sop_class_uid, r.scu_role, r.scp_role)
+                 for r in rq.user_info.roles if storage.is_storage_sop_class(r.sop_class_uid)]
+        assoc.reverse_storage = {r.sop_class_uid for r in roles if r.scp_role}
         ac = P.AssociateAC(called_ae=rq.called_ae, calling_ae=rq.calling_ae, contexts=results,
                            user_info=P.UserInformation(
                                max_length=self.ae.max_pdu, implementation_class_uid=_impl_uid(),
-                               implementation_version_name=_impl_version()))
+                               implementation_version_name=_impl_version(), roles=roles))
         assoc._ev("Evt7")                         # AE-7: send AC
         assoc._send_pdu(ac.encode())
 
@@ -419,7 +438,8 @@ class Server:
         try:
             def on_command(cid: int, cmd: Any):
                 abstract, ts = assoc.contexts[cid]
-                if cmd.field in (C_FIND_RQ, C_MOVE_RQ) and abstract in self._find_models():
+                if cmd.field in (C_FIND_RQ, C_MOVE_RQ, C_GET_RQ) \
+                        and abstract in self._find_models():
                     return None     # the identifier, as bytes
                 if cmd.field != C_STORE_RQ:
                     return _FailedSink(0x0122, "no service for this message's data set")
@@ -457,6 +477,9 @@ class Server:
                 elif field == C_MOVE_RQ and assoc.contexts[cid][0] in (_PATIENT_MOVE, _STUDY_MOVE) \
                         and self.index is not None:
                     self._move(assoc, cid, msg_id, cmd, data)
+                elif field == C_GET_RQ and assoc.contexts[cid][0] in (_PATIENT_GET, _STUDY_GET) \
+                        and self.index is not None:
+                    self._move(assoc, cid, msg_id, cmd, data, get=True)
                 elif field == C_STORE_RQ:
                     inst = cmd.get(0x1000, "")
                     if isinstance(data, _FailedSink.Failure):
@@ -526,10 +549,13 @@ class Server:
             respond(0xFF00, identifier)
         respond(0x0000)
 
-    def _move(self, assoc: Association, cid: int, msg_id: int, cmd: Any, data: Any) -> None:
+    def _move(self, assoc: Association, cid: int, msg_id: int, cmd: Any, data: Any,
+              get: bool = False) -> None:
         """C-MOVE: the matching instances C-STOREd to a configured destination
-        over a new association, a pending response (with the counts) per
-        instance, then the final status (PS3.4 C.4.2)."""
+        over a new association; C-GET (``get``): C-STOREd over this one, on the
+        storage contexts whose SCP role the requestor took. A pending response
+        (with the counts) per instance, then the final status (PS3.4 C.4.2,
+        C.4.3)."""
         from dcmfast.net.qr import decode_identifier, encode_identifier
 
         abstract, ts = assoc.contexts[cid]
@@ -537,7 +563,8 @@ class Server:
 
         def respond(status: int, comment: str | None = None, failed: list | None = None,
                     final: bool = False) -> None:
-            fields: dict = {"AffectedSOPClassUID": abstract, "CommandField": C_MOVE_RSP,
+            fields: dict = {"AffectedSOPClassUID": abstract,
+                            "CommandField": C_GET_RSP if get else C_MOVE_RSP,
                             "MessageIDBeingRespondedTo": msg_id, "Status": status,
                             "CommandDataSetType": 0x0000 if failed else NO_DATA_SET,
                             "NumberOfCompletedSuboperations": counts["completed"],
@@ -557,7 +584,7 @@ class Server:
                                None if identifier is None else encode_identifier(identifier, ts))
 
         destination = str(cmd.get(0x0600, "") or "").strip()
-        if destination not in self.peers:
+        if not get and destination not in self.peers:
             respond(0xA801, f"move destination {destination or '(none)'} unknown", final=True)
             return
         try:
@@ -566,7 +593,7 @@ class Server:
             unique = _UNIQUE_TAGS.get(level)
             if unique is not None and unique not in query:
                 query.add_new(unique, "LO" if unique == 0x00100020 else "UI", None)
-            matches = list(self._qr_matches(query, _MODEL_OF_MOVE[abstract]))
+            matches = list(self._qr_matches(query, _MODEL_OF_RETRIEVE[abstract]))
         except ValueError as exc:   # _IdentifierError, InvalidDicomError
             respond(0xA900, str(exc), final=True)
             return
@@ -575,20 +602,32 @@ class Server:
         if not paths:
             respond(0x0000, final=True)
             return
-        host, port = self.peers[destination]
-        try:
-            sub = self.ae.associate(host, port, ae_title=destination, for_files=paths)
-        except (AssociationError, OSError) as exc:
-            counts["failed"], counts["remaining"] = len(paths), 0
-            respond(0xA702, f"reverse association to {destination} refused: {exc}", final=True)
-            return
+        if get:
+            sub: Any = contextlib.nullcontext(assoc)
+        else:
+            host, port = self.peers[destination]
+            try:
+                sub = self.ae.associate(host, port, ae_title=destination, for_files=paths)
+            except (AssociationError, OSError) as exc:
+                counts["failed"], counts["remaining"] = len(paths), 0
+                respond(0xA702, f"reverse association to {destination} refused: {exc}",
+                        final=True)
+                return
         failed_uids: list[str] = []
-        with sub:
+        reasons: list[str] = []
+        with sub as target:
             for path in paths:
                 try:
-                    status = sub.store(path)
+                    if get and self.index.sop_class_of(path) not in assoc.reverse_storage:
+                        raise NoPresentationContext(
+                            f"no storage context: the requestor took no SCP role for "
+                            f"{self.index.sop_class_of(path)}")
+                    status = target.store(path)
                 except (NoPresentationContext, ValueError, OSError) as exc:
-                    log.info("C-MOVE sub-operation %s failed: %s", path, exc)
+                    log.info("%s sub-operation %s failed: %s", "C-GET" if get else "C-MOVE",
+                             path, exc)
+                    if str(exc) not in reasons:
+                        reasons.append(str(exc))
                     status = Status(0xA700)
                 counts["remaining"] -= 1
                 if status.category == "Success":
@@ -600,10 +639,12 @@ class Server:
                     failed_uids.append(self.index.uid_of(path))
                 if counts["remaining"]:
                     respond(0xFF00)
+        why = f": {reasons[0]}" if reasons else ""
         if counts["failed"] and not counts["completed"] and not counts["warning"]:
-            respond(0xA702, "no sub-operation succeeded", failed_uids, final=True)
+            respond(0xA702, f"no sub-operation succeeded{why}", failed_uids, final=True)
         else:
-            respond(0xB000 if counts["failed"] else 0x0000, None, failed_uids or None, final=True)
+            respond(0xB000 if counts["failed"] else 0x0000, why[2:] or None, failed_uids or None,
+                    final=True)
 
     def _qr_matches(self, query: Any, abstract: str) -> Any:
         """Patient / Study Root matches from the storage index."""
@@ -643,7 +684,10 @@ _PATIENT_FIND = "1.2.840.10008.5.1.4.1.2.1.1"
 _STUDY_FIND = "1.2.840.10008.5.1.4.1.2.2.1"
 _PATIENT_MOVE = "1.2.840.10008.5.1.4.1.2.1.2"
 _STUDY_MOVE = "1.2.840.10008.5.1.4.1.2.2.2"
-_MODEL_OF_MOVE = {_PATIENT_MOVE: _PATIENT_FIND, _STUDY_MOVE: _STUDY_FIND}
+_PATIENT_GET = "1.2.840.10008.5.1.4.1.2.1.3"
+_STUDY_GET = "1.2.840.10008.5.1.4.1.2.2.3"
+_MODEL_OF_RETRIEVE = {_PATIENT_MOVE: _PATIENT_FIND, _STUDY_MOVE: _STUDY_FIND,
+                      _PATIENT_GET: _PATIENT_FIND, _STUDY_GET: _STUDY_FIND}
 _UNIQUE_TAGS = {"PATIENT": 0x00100020, "STUDY": 0x0020000D, "SERIES": 0x0020000E,
                 "IMAGE": 0x00080018}
 _WORKLIST_FIND = "1.2.840.10008.5.1.4.31"

@@ -207,6 +207,9 @@ class Association:
         self.requestor = requestor
         self.contexts: dict[int, tuple[str, str]] = {}   # accepted: id -> (abstract, ts)
         self.rejected: dict[int, tuple[str, int]] = {}
+        #: storage SOP classes whose SCP role the requestor took (role selection):
+        #: where an acceptor may send C-STOREs, for C-GET
+        self.reverse_storage: set[str] = set()
         self.peer_max_pdu = 0
         self.peer_user_info: P.UserInformation | None = None
         self._msg_id = 0
@@ -539,6 +542,13 @@ class Association:
         from dcmfast.net import qr
 
         return qr.move(self, query, destination, model)
+
+    def get(self, query: Any, model: str = "study") -> Any:
+        """C-GET: an iterator of the instances the peer sends back (Datasets);
+        see :func:`dcmfast.net.qr.get`."""
+        from dcmfast.net import qr
+
+        return qr.get(self, query, model)
 
     def store(self, ds_or_path: Any, priority: int = 0) -> Status:
         """C-STORE of a file (path) or Dataset; returns the status."""

@@ -139,6 +139,13 @@ class Index:
                 out.setdefault(path, None)
         return list(out)
 
+    def sop_class_of(self, path: str) -> str:
+        """The SOP Class UID indexed for ``path`` ('' if none)."""
+        with self._lock:
+            row = self.db.execute("SELECT sop_class FROM instances WHERE path = ?",
+                                  (os.path.abspath(path),)).fetchone()
+        return row[0] or "" if row else ""
+
     def uid_of(self, path: str) -> str:
         """The SOP Instance UID indexed for ``path`` ('' if none)."""
         with self._lock:

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from dcmfast.net.dimse import (C_CANCEL_RQ, C_FIND_RQ, C_FIND_RSP, C_MOVE_RQ, C_MOVE_RSP,
-                               NO_DATA_SET, Status, encode_command)
+from dcmfast.net.dimse import (C_CANCEL_RQ, C_FIND_RQ, C_FIND_RSP, C_GET_RQ, C_GET_RSP,
+                               C_MOVE_RQ, C_MOVE_RSP, C_STORE_RQ, C_STORE_RSP, NO_DATA_SET,
+                               Status, encode_command)
 
-__all__ = ["FIND_MODELS", "MOVE_MODELS", "QueryFailed", "MoveFailed", "MoveResult", "find",
-           "move", "encode_identifier", "decode_identifier", "parse_keys"]
+__all__ = ["FIND_MODELS", "MOVE_MODELS", "GET_MODELS", "QueryFailed", "MoveFailed",
+           "MoveResult", "find", "move", "get", "encode_identifier", "decode_identifier",
+           "parse_keys"]
 
 #: C-FIND information models (PS3.4 C.3, K.6) by the names API.md uses
 FIND_MODELS = {
@@ -28,6 +30,11 @@ FIND_MODELS = {
 MOVE_MODELS = {
     "patient": "1.2.840.10008.5.1.4.1.2.1.2",   # Patient Root Q/R Information Model - MOVE
     "study": "1.2.840.10008.5.1.4.1.2.2.2",     # Study Root Q/R Information Model - MOVE
+}
+#: C-GET information models (PS3.4 C.3)
+GET_MODELS = {
+    "patient": "1.2.840.10008.5.1.4.1.2.1.3",   # Patient Root Q/R Information Model - GET
+    "study": "1.2.840.10008.5.1.4.1.2.2.3",     # Study Root Q/R Information Model - GET
 }
 _IMPLICIT_LE = "1.2.840.10008.1.2"
 _PENDING = (0xFF00, 0xFF01)
@@ -46,13 +53,14 @@ class QueryFailed(Exception):
 
 
 class MoveFailed(QueryFailed):
-    """A C-MOVE that failed: ``.status`` says why (0xA801 move destination
+    """A C-MOVE (or C-GET) that failed: ``.status`` says why (0xA801 move destination
     unknown; 0xA702 the sub-operations could not be performed, e.g. the
     destination refused the association; ...), ``.error_comment`` the peer's
     words, ``.result`` the sub-operation counts so far."""
 
-    def __init__(self, status: int, error_comment: str | None, result: "MoveResult") -> None:
-        super().__init__(status, error_comment, "C-MOVE")
+    def __init__(self, status: int, error_comment: str | None, result: "MoveResult",
+                 operation: str = "C-MOVE") -> None:
+        super().__init__(status, error_comment, operation)
         self.result = result
 
 
@@ -114,6 +122,64 @@ def move(assoc: Any, query: Any, destination: str, model: str = "study") -> Move
         if result.status.category in ("Success", "Warning", "Cancel"):
             return result
         raise MoveFailed(result.status, _error_comment(cmd), result)
+
+
+def get(assoc: Any, query: Any, model: str = "study") -> Iterator[Any]:
+    """C-GET the instances matching ``query``: the peer C-STOREs them over this
+    association (on the storage contexts proposed with role selection, which
+    ``ae.associate`` adds when it proposes a C-GET model). Yields each
+    received instance as a Dataset (answering its C-STORE with success);
+    raises :class:`MoveFailed` (operation "C-GET") with the peer's reason when
+    the retrieve fails, after yielding what did arrive. ``.result`` of the
+    generator's StopIteration is the :class:`MoveResult`."""
+    from dcmfast.net.assoc import AssociationAborted, NoPresentationContext
+
+    abstract = GET_MODELS.get(model, model if model in GET_MODELS.values() else None)
+    if abstract is None:
+        raise ValueError(f"unknown get model {model!r}: expected one of {', '.join(GET_MODELS)}")
+    found = assoc._context_for(abstract)
+    if found is None:
+        raise NoPresentationContext(f"the peer did not accept the {model} C-GET model "
+                                    f"({abstract})")
+    ctx, ts = found
+    msg_id = assoc._next_id()
+    assoc.send_message(ctx, encode_command(
+        AffectedSOPClassUID=abstract, CommandField=C_GET_RQ, MessageID=msg_id, Priority=0,
+        CommandDataSetType=0x0000), encode_identifier(query, ts))
+    result = MoveResult()
+    while True:
+        got = assoc.receive_message(assoc.timeouts.dimse)
+        if got is None:
+            raise AssociationAborted("the peer released the association during a C-GET")
+        cid, cmd, data = got
+        if cmd.field == C_STORE_RQ:
+            sop_class, inst = cmd.get(0x0002, ""), cmd.get(0x1000, "")
+            status = 0x0000
+            try:
+                ds = decode_identifier(data or b"", assoc.contexts[cid][1])
+            except ValueError:
+                ds, status = None, 0xC000
+            assoc.send_message(cid, encode_command(
+                AffectedSOPClassUID=sop_class, CommandField=C_STORE_RSP,
+                MessageIDBeingRespondedTo=cmd.get(0x0110, 0), CommandDataSetType=NO_DATA_SET,
+                Status=status, AffectedSOPInstanceUID=inst))
+            if ds is not None:
+                yield ds
+            continue
+        if cmd.field != C_GET_RSP or cmd.get(0x0120) != msg_id:
+            assoc.abort()
+            raise AssociationAborted(f"unexpected DIMSE message 0x{cmd.field:04X} during a C-GET")
+        result._update(cmd)
+        if data:
+            ident = decode_identifier(data, ts)
+            failed = ident.get("FailedSOPInstanceUIDList") if ident is not None else None
+            if failed:
+                result.failed_uids = [failed] if isinstance(failed, str) else list(failed)
+        if result.status in _PENDING:
+            continue
+        if result.status.category in ("Success", "Warning", "Cancel"):
+            return result
+        raise MoveFailed(result.status, _error_comment(cmd), result, "C-GET")
 
 
 def _model_uid(model: str) -> str:
