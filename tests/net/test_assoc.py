@@ -101,10 +101,10 @@ def test_no_presentation_context(server, scu):
 
 def test_context_results(server, scu):
     with scu.associate("127.0.0.1", server.port, contexts=[
-            (VERIFICATION, ["1.2.3.4.5"]), ("1.2.840.10008.5.1.4.1.2.1.3", [IMPLICIT]),
+            (VERIFICATION, ["1.2.3.4.5"]), ("1.2.840.10008.1.20.1", [IMPLICIT]),
             (CT, ["1.2.840.10008.1.2.4.50", EXPLICIT])]) as assoc:
         assert assoc.rejected == {1: (VERIFICATION, P.TRANSFER_SYNTAXES_NOT_SUPPORTED),
-                                  3: ("1.2.840.10008.5.1.4.1.2.1.3", P.ABSTRACT_SYNTAX_NOT_SUPPORTED)}
+                                  3: ("1.2.840.10008.1.20.1", P.ABSTRACT_SYNTAX_NOT_SUPPORTED)}
         assert assoc.contexts == {5: (CT, "1.2.840.10008.1.2.4.50")}
 
 
