@@ -33,6 +33,10 @@ Groups (tests ``test_<group>_<impl>``; ratio = peer median / dcmfast median):
 ``net_store_small``
     1,000 small instances (64×64 16-bit) in one association, dcmfast →
     dcmfast vs storescu → storescp. Target: ≥ DCMTK.
+``net_get_ct``
+    C-GET of the 300-slice CT series into a folder: ``dcmfast get`` (the CLI,
+    in-process) from ``dcmfast serve`` vs ``getscu`` from dcmqrscp. Target:
+    ≥ DCMTK.
 ``net_find_worklist``
     A Modality Worklist C-FIND matching all of 1,000 worklist files (DCMTK's
     example ``wklist1`` with 1,000 patient IDs): dcmfast ``find`` → ``dcmfast
@@ -49,6 +53,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -471,3 +476,85 @@ def test_net_find_worklist_dcmtk(benchmark, worklist_db, tmp_path):
                     lambda n: (n >= WORKLIST_ITEMS) or pytest.fail(f"{n} responses"))
     finally:
         peer.stop()
+
+
+# --- net_get_ct ------------------------------------------------------------------------------
+_DCMQRSCP_CFG = """NetworkTCPPort  = {port}
+MaxPDUSize      = 16384
+MaxAssociations = 16
+
+HostTable BEGIN
+HostTable END
+
+VendorTable BEGIN
+VendorTable END
+
+AETable BEGIN
+SCP   {db}   RW (400, 1024mb) ANY
+AETable END
+"""
+
+
+@pytest.fixture(scope="module")
+def qr_servers(tmp_path_factory, ct_files):
+    """(dcmfast serve port, dcmqrscp port), both holding the CT series."""
+    if not os.path.exists("/usr/bin/dcmqrscp"):
+        pytest.skip("DCMTK's dcmqrscp is needed")
+    from dcmfast.net import AE
+
+    root = tmp_path_factory.mktemp("qr")
+    ours = Peer("dcmfast", root / "ours")
+    (root / "db").mkdir()
+    port = _free_port()
+    (root / "cfg").write_text(_DCMQRSCP_CFG.format(port=port, db=root / "db"))
+    theirs = subprocess.Popen(["/usr/bin/dcmqrscp", "-c", str(root / "cfg")], cwd=root, env=ENV,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+        for target in (ours.port, port):
+            dcmfast_store(target, ct_files)()
+        yield ours.port, port
+    finally:
+        ours.stop()
+        theirs.terminate()
+        theirs.wait(10)
+
+
+def test_net_get_ct_dcmfast(benchmark, qr_servers, tmp_path):
+    from dcmfast.cli import main
+
+    port = qr_servers[0]
+
+    def run() -> int:
+        out = Path(tempfile.mkdtemp(dir=tmp_path))
+        assert main(["get", "127.0.0.1", str(port), "--aec", "SCP", "-o", str(out)]) == 0
+        n = len(os.listdir(out))
+        shutil.rmtree(out)
+        return n
+
+    run_checked(benchmark, "net_get_ct", run,
+                lambda n: (n == gen_series.SLICES) or pytest.fail(f"{n} instances"), slow=True)
+
+
+def test_net_get_ct_dcmtk(benchmark, qr_servers, tmp_path):
+    port = qr_servers[1]
+    benchmark.extra_info["ratio_target"] = 1.0
+
+    def run() -> int:
+        out = Path(tempfile.mkdtemp(dir=tmp_path))
+        _run(["/usr/bin/getscu", "-S", "-aec", "SCP", "-od", str(out),
+              "-k", "QueryRetrieveLevel=STUDY", "127.0.0.1", str(port)])
+        n = len(os.listdir(out))
+        shutil.rmtree(out)
+        return n
+
+    run_checked(benchmark, "net_get_ct", run,
+                lambda n: (n == gen_series.SLICES) or pytest.fail(f"{n} instances"), slow=True)
