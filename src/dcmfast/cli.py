@@ -188,7 +188,7 @@ def _cmd_echo(args: argparse.Namespace) -> int:
     ae = net.AE(args.aet, timeouts=net.Timeouts(connect=args.timeout, acse=args.timeout,
                                                    dimse=args.timeout, network=args.timeout))
     try:
-        with ae.associate(args.host, args.port, ae_title=args.aec,
+        with ae.associate(args.host, args.port, ae_title=args.aec, tls=client_tls(args),
                           contexts=[("1.2.840.10008.1.1", ["1.2.840.10008.1.2.1",
                                                             "1.2.840.10008.1.2"])]) as assoc:
             for _ in range(args.repeat):
@@ -219,7 +219,7 @@ def _cmd_find(args: argparse.Namespace) -> int:
     abstract = FIND_MODELS[args.model]
     count = 0
     try:
-        with ae.associate(args.host, args.port, ae_title=args.aec,
+        with ae.associate(args.host, args.port, ae_title=args.aec, tls=client_tls(args),
                           contexts=[(abstract, ["1.2.840.10008.1.2.1",
                                                 "1.2.840.10008.1.2"])]) as assoc:
             for identifier in assoc.find(query, model=args.model):
@@ -250,7 +250,7 @@ def _cmd_move(args: argparse.Namespace) -> int:
     ae = net.AE(args.aet, timeouts=net.Timeouts(connect=args.timeout, acse=args.timeout,
                                                    dimse=args.timeout, network=args.timeout))
     try:
-        with ae.associate(args.host, args.port, ae_title=args.aec,
+        with ae.associate(args.host, args.port, ae_title=args.aec, tls=client_tls(args),
                           contexts=[(MOVE_MODELS[args.model], ["1.2.840.10008.1.2.1",
                                                                "1.2.840.10008.1.2"])]) as assoc:
             result = assoc.move(query, args.dest, model=args.model)
@@ -285,7 +285,7 @@ def _cmd_get(args: argparse.Namespace) -> int:
                                                    dimse=args.timeout, network=args.timeout))
     count = 0
     try:
-        with ae.associate(args.host, args.port, ae_title=args.aec) as assoc:
+        with ae.associate(args.host, args.port, ae_title=args.aec, tls=client_tls(args)) as assoc:
             for ds in assoc.get(query, model=args.model):
                 meta = FileMetaDataset()
                 meta.MediaStorageSOPClassUID = ds.SOPClassUID
@@ -304,6 +304,18 @@ def _cmd_get(args: argparse.Namespace) -> int:
         return _net_error("get", exc)
     print(f"received {count} instance(s) into {args.output}")
     return 0
+
+
+def _server_tls(args: argparse.Namespace) -> Any:
+    import ssl
+
+    if not args.tls_cert:
+        return None
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=args.tls_ca)
+    ctx.load_cert_chain(args.tls_cert, args.tls_key)
+    if args.tls_ca:          # client certificates signed by this CA are required
+        ctx.verify_mode = ssl.CERT_REQUIRED
+    return ctx
 
 
 def _peers(values: list[str]) -> dict:
@@ -366,7 +378,7 @@ def _cmd_store(args: argparse.Namespace) -> int:
     verification = [("1.2.840.10008.1.1", ["1.2.840.10008.1.2.1", "1.2.840.10008.1.2"])]
     for batch, contexts in batches:
         try:
-            with ae.associate(args.host, args.port, ae_title=args.aec,
+            with ae.associate(args.host, args.port, ae_title=args.aec, tls=client_tls(args),
                               contexts=verification + contexts) as assoc:
                 for f in batch:
                     try:
@@ -397,7 +409,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     server = net.Server(ae, args.port, args.storage, host=args.host,
                         max_associations=args.max_associations, fsync=not args.no_fsync,
                         allowed_calling=args.allow or None, worklist_dir=args.worklist,
-                        peers=_peers(args.peer))
+                        peers=_peers(args.peer), tls=_server_tls(args))
 
     def _stop(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
@@ -420,6 +432,26 @@ def _add_net_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--aet", default="DCMFAST", help="our (calling) AE title (default DCMFAST)")
     p.add_argument("--aec", default="ANY-SCP", help="the called AE title (default ANY-SCP)")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds for each network wait")
+    p.add_argument("--tls", action="store_true", help="connect over TLS")
+    p.add_argument("--tls-ca", metavar="PEM", help="trust this CA (or the peer's certificate); "
+                                                  "without it the peer is not verified")
+    p.add_argument("--tls-cert", metavar="PEM", help="our client certificate (with --tls-key)")
+    p.add_argument("--tls-key", metavar="PEM", help="the private key of --tls-cert")
+
+
+def client_tls(args: argparse.Namespace) -> Any:
+    """The client SSLContext the TLS options ask for, or None."""
+    import ssl
+
+    if not getattr(args, "tls", False):
+        return None
+    ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=args.tls_ca)
+    if not args.tls_ca:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    if args.tls_cert:
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+    return ctx
 
 
 def main(argv: Iterable[str] | None = None) -> int:
@@ -511,6 +543,9 @@ def main(argv: Iterable[str] | None = None) -> int:
                    help="do not fsync received files (faster, not durable; like storescp)")
     p.add_argument("--peer", action="append", default=[], metavar="AE=HOST:PORT",
                    help="a C-MOVE destination (repeatable)")
+    p.add_argument("--tls-cert", metavar="PEM", help="serve over TLS with this certificate")
+    p.add_argument("--tls-key", metavar="PEM", help="the private key of --tls-cert")
+    p.add_argument("--tls-ca", metavar="PEM", help="require client certificates from this CA")
     p.add_argument("--worklist", default=None, metavar="DIR",
                    help="answer Modality Worklist C-FIND from the *.wl files in DIR (or in "
                         "DIR/<called AE>, wlmscpfs's layout)")

@@ -13,6 +13,7 @@ import os
 import selectors
 import socket
 import sqlite3
+import ssl
 import threading
 from typing import Any, Iterable
 
@@ -63,7 +64,9 @@ class AE:
     def associate(self, host: str, port: int, ae_title: str = "ANY-SCP", *,
                   contexts: Iterable[tuple[str, list[str]]] | None = None,
                   for_files: Iterable[Any] | None = None,
-                  timeouts: Timeouts | None = None) -> Association:
+                  timeouts: Timeouts | None = None,
+                  tls: "ssl.SSLContext | None" = None,
+                  server_hostname: str | None = None) -> Association:
         """Open an association with ``host:port`` (called AE ``ae_title``).
 
         ``contexts``: ``(abstract syntax, [transfer syntaxes])`` to propose, in
@@ -74,8 +77,11 @@ class AE:
         common storage SOP classes are proposed. When a C-GET model is
         proposed, SCP/SCU role selection items for the proposed storage SOP
         classes are added, so the peer may send the C-GET's C-STOREs (PS3.7
-        D.3.3.4). Raises AssociationRejected, AssociationAborted,
-        NetworkTimeout (TimeoutError) or OSError (connection refused).
+        D.3.3.4). ``tls``: an ``ssl.SSLContext`` (client side) to run the
+        association over TLS (PS3.15 B.1); ``server_hostname`` for its
+        certificate check (default ``host``). Raises AssociationRejected,
+        AssociationAborted, NetworkTimeout (TimeoutError), ssl.SSLError (a
+        failed handshake) or OSError (connection refused).
         """
         from dcmfast.net import storage
 
@@ -110,6 +116,13 @@ class AE:
         assoc._ev("Evt1")                                   # AE-1: connect
         try:
             sock = socket.create_connection((host, port), timeout=t.connect)
+            if tls is not None:
+                try:
+                    sock = tls.wrap_socket(sock, server_hostname=server_hostname or (
+                        host if tls.check_hostname else None))
+                except BaseException:
+                    sock.close()
+                    raise
         except OSError:
             assoc.machine.state = "Sta1"
             raise
@@ -156,15 +169,19 @@ class AE:
               peers: dict | None = None, host: str = "", max_associations: int = 32,
               fsync: bool = True, require_called_ae: bool = False,
               allowed_calling: Iterable[str] | None = None,
-              ready: threading.Event | None = None) -> None:
+              ready: threading.Event | None = None,
+              tls: "ssl.SSLContext | None" = None) -> None:
         """Run a Verification (and, with ``storage_dir``, Storage) SCP on
         ``port`` until the process is interrupted. See :meth:`start_server`.
         ``worklist_dir``: answer Modality Worklist C-FIND from the ``*.wl``
         files there (see :mod:`dcmfast.net.worklist`). ``peers``: C-MOVE
-        destinations, ``{"AE": ("host", port)}``."""
+        destinations, ``{"AE": ("host", port)}``. ``tls``: a server-side
+        ``ssl.SSLContext``; every association then runs over TLS (a failed
+        handshake just closes that connection)."""
         server = Server(self, port, storage_dir, host=host, max_associations=max_associations,
                         fsync=fsync, require_called_ae=require_called_ae,
-                        allowed_calling=allowed_calling, worklist_dir=worklist_dir, peers=peers)
+                        allowed_calling=allowed_calling, worklist_dir=worklist_dir, peers=peers,
+                        tls=tls)
         if ready is not None:
             ready.set()
         try:
@@ -191,7 +208,8 @@ class Server:
                  require_called_ae: bool = False,
                  allowed_calling: Iterable[str] | None = None,
                  worklist_dir: str | None = None,
-                 peers: dict[str, tuple[str, int]] | None = None) -> None:
+                 peers: dict[str, tuple[str, int]] | None = None,
+                 tls: "ssl.SSLContext | None" = None) -> None:
         # what the first association needs, loaded now rather than while a peer waits
         from dcmfast.net import storage  # noqa: F401  (the UID registry, the writer)
         from dcmfast.net.dimse import encode_command as _warm
@@ -210,6 +228,8 @@ class Server:
         self.worklist = Worklist(worklist_dir) if worklist_dir else None
         #: what was stored, for Patient / Study Root C-FIND and C-MOVE
         self.index = Index(self.storage_dir) if self.storage_dir else None
+        #: server-side TLS context (every association runs over TLS), or None
+        self.tls = tls
         #: C-MOVE destinations: AE title -> (host, port)
         self.peers = {ae.strip(): (h, int(p)) for ae, (h, p) in (peers or {}).items()}
         self.max_associations = max_associations
@@ -348,6 +368,14 @@ class Server:
         return out
 
     def _run_association(self, conn: socket.socket, addr: Any) -> None:
+        if self.tls is not None:
+            try:
+                conn.settimeout(self.ae.timeouts.acse)
+                conn = self.tls.wrap_socket(conn, server_side=True)
+            except (OSError, ssl.SSLError) as exc:   # a failed handshake: nothing to answer
+                log.info("TLS handshake with %s failed: %s", addr, exc)
+                conn.close()
+                return
         with self._lock:
             over = len(self._active) >= self.max_associations
         assoc = Association(Transport(conn, self.ae.max_pdu), False, self.ae.timeouts,

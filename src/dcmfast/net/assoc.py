@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import struct
 import time
 from dataclasses import dataclass
@@ -104,9 +105,27 @@ class Transport:
 
     def send_iov(self, parts: list, timeout: float) -> None:
         """Send buffers with sendmsg (scatter-gather, one call when the socket
-        takes it all), continuing after a partial send."""
+        takes it all), continuing after a partial send. A TLS socket has no
+        sendmsg: its buffers go out with sendall, in runs of ~1 MB."""
         sock = self.sock
         sock.settimeout(timeout)
+        if isinstance(sock, ssl.SSLSocket):
+            try:
+                run: list = []
+                size = 0
+                for part in parts:
+                    run.append(part)
+                    size += len(part)
+                    if size >= 1 << 20:
+                        sock.sendall(b"".join(run))
+                        run, size = [], 0
+                if run:
+                    sock.sendall(b"".join(run))
+            except socket.timeout:
+                raise
+            except OSError as exc:
+                raise _Closed(str(exc)) from None
+            return
         i = 0
         try:
             while i < len(parts):
