@@ -244,3 +244,41 @@ def test_worklist_match_unit():
     # an empty sequence item returns the whole sequence
     whole = match(parse_keys(["ScheduledProcedureStepSequence[0]"]), item)
     assert len(whole.ScheduledProcedureStepSequence[0]) == 3
+
+
+def test_dcmfast_scp_honours_c_cancel(tmp_path):
+    """Breaking off a C-FIND sends C-CANCEL; dcmfast's SCP stops its pending
+    responses and ends with 0xFE00 (Cancel) instead of sending every match."""
+    from dcmfast.net import dimse
+
+    base = parse_keys(["PatientName=CANCEL^TEST", "PatientID=0",
+                       "ScheduledProcedureStepSequence[0].Modality=CT"])
+    folder = tmp_path / "wl"
+    folder.mkdir()
+    n = 1500
+    for i in range(n):
+        base.PatientID = str(i)
+        dcmfast.dcmwrite(str(folder / f"{i}.wl"), base, implicit_vr=False, little_endian=True)
+    server = net.AE("WL").start_server(0, worklist_dir=str(folder))
+    try:
+        with net.AE("SCU").associate("127.0.0.1", server.port,
+                                     contexts=[(WORKLIST, LE)]) as assoc:
+            statuses = []
+            original = assoc.receive_message
+
+            def spy(*args, **kwargs):
+                got = original(*args, **kwargs)
+                if got is not None and got[1].field == dimse.C_FIND_RSP:
+                    statuses.append(got[1].get(0x0900))
+                return got
+
+            assoc.receive_message = spy
+            for _ in assoc.find(parse_keys(["PatientID"]), model="worklist"):
+                break
+            assert statuses[-1] == 0xFE00, hex(statuses[-1])
+            assert len(statuses) < n
+            statuses.clear()
+            assert len(list(assoc.find(parse_keys(["PatientID"]), model="worklist"))) == n
+            assert statuses[-1] == 0x0000
+    finally:
+        server.shutdown()

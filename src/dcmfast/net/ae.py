@@ -574,7 +574,12 @@ class Server:
             respond(0xC000, comment=str(exc))
             return
         for identifier in matches:
+            if assoc.poll_cancel(msg_id):
+                assoc.cancelled.discard(msg_id)
+                respond(0xFE00)           # matching terminated due to cancel
+                return
             respond(0xFF00, identifier)
+        assoc.cancelled.discard(msg_id)
         respond(0x0000)
 
     def _move(self, assoc: Association, cid: int, msg_id: int, cmd: Any, data: Any,
@@ -643,8 +648,12 @@ class Server:
                 return
         failed_uids: list[str] = []
         reasons: list[str] = []
+        cancelled = False
         with sub as target:
             for path in paths:
+                if assoc.poll_cancel(msg_id):
+                    cancelled = True
+                    break
                 try:
                     if get and self.index.sop_class_of(path) not in assoc.reverse_storage:
                         raise NoPresentationContext(
@@ -668,7 +677,10 @@ class Server:
                 if counts["remaining"]:
                     respond(0xFF00)
         why = f": {reasons[0]}" if reasons else ""
-        if counts["failed"] and not counts["completed"] and not counts["warning"]:
+        assoc.cancelled.discard(msg_id)
+        if cancelled:                     # sub-operations terminated due to cancel
+            respond(0xFE00, None, failed_uids or None)
+        elif counts["failed"] and not counts["completed"] and not counts["warning"]:
             respond(0xA702, f"no sub-operation succeeded{why}", failed_uids, final=True)
         else:
             respond(0xB000 if counts["failed"] else 0x0000, why[2:] or None, failed_uids or None,

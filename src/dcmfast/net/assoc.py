@@ -17,6 +17,7 @@ action the table names is the one performed.
 from __future__ import annotations
 
 import os
+import select
 import socket
 import ssl
 import struct
@@ -27,8 +28,8 @@ from typing import Any, Callable
 from dcmfast import _net
 from dcmfast.errors import PDUError
 from dcmfast.net import dul, pdu as P
-from dcmfast.net.dimse import (C_ECHO_RQ, C_ECHO_RSP, C_STORE_RQ, C_STORE_RSP, NO_DATA_SET,
-                               DATA_SET_PRESENT, Command, Status, encode_command)
+from dcmfast.net.dimse import (C_CANCEL_RQ, C_ECHO_RQ, C_ECHO_RSP, C_STORE_RQ, C_STORE_RSP,
+                               NO_DATA_SET, DATA_SET_PRESENT, Command, Status, encode_command)
 
 __all__ = ["Timeouts", "AssociationError", "AssociationRejected", "AssociationAborted",
            "NetworkTimeout", "NoPresentationContext", "Association", "DEFAULT_MAX_PDU"]
@@ -229,6 +230,8 @@ class Association:
         #: storage SOP classes whose SCP role the requestor took (role selection):
         #: where an acceptor may send C-STOREs, for C-GET
         self.reverse_storage: set[str] = set()
+        #: message IDs whose C-CANCEL-RQ arrived (an SCP stops their responses)
+        self.cancelled: set[int] = set()
         self.peer_max_pdu = 0
         self.peer_user_info: P.UserInformation | None = None
         self._msg_id = 0
@@ -530,6 +533,9 @@ class Association:
             field = cmd.field
             if field == expected and cmd.get(0x0120) == msg_id:
                 return cmd
+            if field == C_CANCEL_RQ:    # for an operation we serve: noted, see poll_cancel
+                self.cancelled.add(cmd.get(0x0120, -1))
+                continue
             # anything else is a protocol error for this simple SCU
             self.abort()
             raise AssociationAborted(f"unexpected DIMSE message 0x{field:04X} while waiting for "
@@ -546,6 +552,33 @@ class Association:
             CommandDataSetType=NO_DATA_SET))
         rsp = self._await_response(msg_id, C_ECHO_RSP)
         return Status(rsp.get(0x0900, 0xC000))
+
+    def poll_cancel(self, msg_id: int) -> bool:
+        """Whether the peer sent a C-CANCEL-RQ for ``msg_id`` (PS3.7 9.3.2.3),
+        without waiting: reads a message only when bytes are already there.
+        Any other message here is a protocol error (no asynchronous
+        operations are negotiated): the association is aborted."""
+        if msg_id in self.cancelled:
+            return True
+        t = self.transport
+        if t is None or t.closed:
+            return False
+        sock = t.sock
+        ready = t.end > t.start or (isinstance(sock, ssl.SSLSocket) and sock.pending() > 0)
+        if not ready:
+            ready = bool(select.select([sock], [], [], 0)[0])
+        if not ready:
+            return False
+        got = self.receive_message(self.timeouts.network)
+        if got is None:
+            raise AssociationAborted("the peer released the association during an operation")
+        _, cmd, _ = got
+        if cmd.field != C_CANCEL_RQ:
+            self.abort()
+            raise AssociationAborted(f"unexpected DIMSE message 0x{cmd.field:04X} while "
+                                     "responding to a request")
+        self.cancelled.add(cmd.get(0x0120, -1))
+        return msg_id in self.cancelled
 
     def find(self, query: Any, model: str = "study") -> Any:
         """C-FIND: an iterator of the matching identifiers (Datasets); ``model``
