@@ -326,6 +326,9 @@ class Server:
                 s.close()
             except OSError:
                 pass
+        if self.index is not None:
+            index, self.index = self.index, None
+            index.close()           # what was stored gets indexed before the end
 
     def __enter__(self) -> "Server":
         return self
@@ -516,10 +519,7 @@ class Server:
                     elif isinstance(data, str):
                         status = 0x0000
                         self.stored += 1
-                        try:
-                            self.index.add(data)
-                        except (sqlite3.Error, OSError) as exc:  # stored all the same
-                            log.error("indexing %s failed: %s", data, exc)
+                        self.index.add_later(data)   # in the background
                     else:                       # no data set at all
                         status = 0xC000
                     assoc.send_message(cid, encode_command(

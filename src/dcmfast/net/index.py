@@ -13,6 +13,7 @@ matched against the identifier like any other.
 from __future__ import annotations
 
 import os
+import queue
 import sqlite3
 import threading
 from typing import Any, Iterator
@@ -66,12 +67,48 @@ class Index:
                         f"path TEXT NOT NULL, {columns})")
         for name in ("patient_id", "study_uid", "series_uid"):
             self.db.execute(f"CREATE INDEX IF NOT EXISTS i_{name} ON instances({name})")
+        # files stored are indexed by a background thread, in batches (one
+        # transaction each), so a C-STORE response never waits for SQLite
+        self._queue: queue.Queue = queue.Queue()
+        self._worker = threading.Thread(target=self._drain, name="dcmfast-index", daemon=True)
+        self._worker.start()
         if fresh:
             self.rebuild()
 
     def close(self) -> None:
+        self.flush()
+        self._queue.put(None)
+        self._worker.join(timeout=10)
         with self._lock:
             self.db.close()
+
+    def add_later(self, path: str) -> None:
+        """Index ``path`` soon (in the background); queries wait for it."""
+        self._queue.put(path)
+
+    def flush(self) -> None:
+        """Wait until every file handed to :meth:`add_later` is indexed."""
+        self._queue.join()
+
+    def _drain(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < 256:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                rows = [r for r in (self._row(p) for p in batch if p is not None) if r]
+                if rows:
+                    self._insert(rows)
+            except sqlite3.Error:  # pragma: no cover - the files stay; rebuild() recovers
+                pass
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+            if None in batch:
+                return
 
     def rebuild(self) -> int:
         """Index every DICOM file already in the folder (files of an earlier run)."""
@@ -84,33 +121,48 @@ class Index:
         return count
 
     def add(self, path: str) -> bool:
-        """Index the file at ``path`` (replacing the row of its SOP Instance
-        UID). False if it cannot be read as DICOM."""
+        """Index the file at ``path`` now (replacing the row of its SOP
+        Instance UID). False if it cannot be read as DICOM."""
+        row = self._row(path)
+        if row is None:
+            return False
+        self._insert([row])
+        return True
+
+    @staticmethod
+    def _row(path: str) -> dict | None:
         from dcmfast.errors import InvalidDicomError
         from dcmfast.filereader import dcmread
 
         try:
             ds = dcmread(path, stop_before_pixels=True)
         except (InvalidDicomError, OSError, ValueError):
-            return False
+            return None
         row = {"path": os.path.abspath(path)}
         for name, (tag, _vr) in _TAGS.items():
             value = ds[tag].value if tag in ds else None
             if value is not None and not isinstance(value, str):
                 value = "\\".join(str(v) for v in value) if isinstance(value, list) else str(value)
             row[name] = value.strip() if isinstance(value, str) else value
-        if not row.get("sop_uid"):
-            return False
-        names = ", ".join(row)
-        marks = ", ".join("?" for _ in row)
+        return row if row.get("sop_uid") else None
+
+    def _insert(self, rows: list[dict]) -> None:
+        names = list(rows[0])
+        sql = (f"INSERT OR REPLACE INTO instances ({', '.join(names)}) "
+               f"VALUES ({', '.join('?' for _ in names)})")
         with self._lock:
-            self.db.execute(f"INSERT OR REPLACE INTO instances ({names}) VALUES ({marks})",
-                            tuple(row.values()))
-        return True
+            self.db.execute("BEGIN")
+            try:
+                self.db.executemany(sql, [tuple(r[n] for n in names) for r in rows])
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
 
     def rows(self, where: dict[str, str] | None = None) -> list[sqlite3.Row]:
         """Rows whose columns equal ``where``'s values (exact keys narrow the
         scan before matching)."""
+        self.flush()
         sql = "SELECT * FROM instances"
         args: tuple = ()
         if where:
@@ -124,6 +176,7 @@ class Index:
     def paths(self, level: str, matches: list) -> list[str]:
         """The files of the instances under the matched entities of ``level``
         (each a C-FIND response holding the level's unique key), in order."""
+        self.flush()
         column = LEVEL_KEYS[level]
         tag = _TAGS[column][0]
         out: dict[str, None] = {}
