@@ -4,7 +4,8 @@ worklist SCP: :func:`dcmfast.net.worklist.match`).
 
 One row per SOP instance (a repeated SOP Instance UID replaces its row, as
 the file replaces the old one) in ``<storage>/.dcmfast-index.sqlite`` (WAL
-journal). A query is answered at its QueryRetrieveLevel: the rows are
+journal). A stored file is noted and indexed by the next query, so storing
+never waits for SQLite; at start, files the index lacks are indexed. A query is answered at its QueryRetrieveLevel: the rows are
 grouped by that level's unique key, each group becomes one record holding the
 attributes of its level and the levels above (plus the computed counts
 NumberOfStudyRelatedInstances, ModalitiesInStudy, ...), and the record is
@@ -13,7 +14,6 @@ matched against the identifier like any other.
 from __future__ import annotations
 
 import os
-import queue
 import sqlite3
 import threading
 from typing import Any, Iterator
@@ -58,7 +58,6 @@ class Index:
         self.storage_dir = os.path.abspath(storage_dir)
         self.path = os.path.join(self.storage_dir, self.FILE)
         self._lock = threading.Lock()
-        fresh = not os.path.exists(self.path)
         self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
@@ -67,58 +66,42 @@ class Index:
                         f"path TEXT NOT NULL, {columns})")
         for name in ("patient_id", "study_uid", "series_uid"):
             self.db.execute(f"CREATE INDEX IF NOT EXISTS i_{name} ON instances({name})")
-        # files stored are indexed by a background thread, in batches (one
-        # transaction each), so a C-STORE response never waits for SQLite
-        self._queue: queue.Queue = queue.Queue()
-        self._worker = threading.Thread(target=self._drain, name="dcmfast-index", daemon=True)
-        self._worker.start()
-        if fresh:
-            self.rebuild()
+        # a stored file is only noted (a list append): it is parsed and inserted
+        # by the next query (or at close), in one transaction, so C-STORE never
+        # waits for SQLite and no background thread competes for the GIL
+        self._pending: list[str] = []
+        self._catch_up()
 
     def close(self) -> None:
         self.flush()
-        self._queue.put(None)
-        self._worker.join(timeout=10)
         with self._lock:
             self.db.close()
 
     def add_later(self, path: str) -> None:
-        """Index ``path`` soon (in the background); queries wait for it."""
-        self._queue.put(path)
+        """Note ``path`` for indexing; the next query (or close) indexes it."""
+        with self._lock:
+            self._pending.append(path)
 
     def flush(self) -> None:
-        """Wait until every file handed to :meth:`add_later` is indexed."""
-        self._queue.join()
+        """Index every file noted by :meth:`add_later`."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+        rows = [r for r in (self._row(p) for p in pending) if r]
+        if rows:
+            self._insert(rows)
 
-    def _drain(self) -> None:
-        while True:
-            batch = [self._queue.get()]
-            while len(batch) < 256:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            try:
-                rows = [r for r in (self._row(p) for p in batch if p is not None) if r]
-                if rows:
-                    self._insert(rows)
-            except sqlite3.Error:  # pragma: no cover - the files stay; rebuild() recovers
-                pass
-            finally:
-                for _ in batch:
-                    self._queue.task_done()
-            if None in batch:
-                return
-
-    def rebuild(self) -> int:
-        """Index every DICOM file already in the folder (files of an earlier run)."""
-        count = 0
+    def _catch_up(self) -> None:
+        """Index the folder's files the index does not hold (a new index, or
+        files stored by a process that stopped before indexing them)."""
+        with self._lock:
+            known = {p for (p,) in self.db.execute("SELECT path FROM instances")}
         for root, dirs, files in os.walk(self.storage_dir):
             dirs[:] = [d for d in dirs if not d.startswith(".")]
             for name in files:
-                if not name.startswith(".") and self.add(os.path.join(root, name)):
-                    count += 1
-        return count
+                path = os.path.join(root, name)
+                if not name.startswith(".") and path not in known:
+                    self._pending.append(path)
+        self.flush()
 
     def add(self, path: str) -> bool:
         """Index the file at ``path`` now (replacing the row of its SOP
