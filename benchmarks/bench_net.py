@@ -479,53 +479,23 @@ def test_net_find_worklist_dcmtk(benchmark, worklist_db, tmp_path):
 
 
 # --- net_get_ct ------------------------------------------------------------------------------
-_DCMQRSCP_CFG = """NetworkTCPPort  = {port}
-MaxPDUSize      = 16384
-MaxAssociations = 16
-
-HostTable BEGIN
-HostTable END
-
-VendorTable BEGIN
-VendorTable END
-
-AETable BEGIN
-SCP   {db}   RW (400, 1024mb) ANY
-AETable END
-"""
-
-
 @pytest.fixture(scope="module")
 def qr_servers(tmp_path_factory, ct_files):
     """(dcmfast serve port, dcmqrscp port), both holding the CT series."""
     if not os.path.exists("/usr/bin/dcmqrscp"):
         pytest.skip("DCMTK's dcmqrscp is needed")
-    from dcmfast.net import AE
+    from tests.net.conftest import start_dcmqrscp, stop
 
     root = tmp_path_factory.mktemp("qr")
     ours = Peer("dcmfast", root / "ours")
-    (root / "db").mkdir()
-    port = _free_port()
-    (root / "cfg").write_text(_DCMQRSCP_CFG.format(port=port, db=root / "db"))
-    theirs = subprocess.Popen(["/usr/bin/dcmqrscp", "-c", str(root / "cfg")], cwd=root, env=ENV,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    theirs, port = start_dcmqrscp(root, ae="SCP")
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.02)
         for target in (ours.port, port):
             dcmfast_store(target, ct_files)()
         yield ours.port, port
     finally:
         ours.stop()
-        theirs.terminate()
-        theirs.wait(10)
+        stop(theirs)
 
 
 def test_net_get_ct_dcmfast(benchmark, qr_servers, tmp_path):

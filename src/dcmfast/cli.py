@@ -185,8 +185,7 @@ def _net_error(prog: str, exc: BaseException) -> int:
 def _cmd_echo(args: argparse.Namespace) -> int:
     from dcmfast import net
 
-    ae = net.AE(args.aet, timeouts=net.Timeouts(connect=args.timeout, acse=args.timeout,
-                                                   dimse=args.timeout, network=args.timeout))
+    ae = _client_ae(args)
     try:
         with ae.associate(args.host, args.port, ae_title=args.aec, tls=client_tls(args),
                           contexts=[("1.2.840.10008.1.1", ["1.2.840.10008.1.2.1",
@@ -201,21 +200,38 @@ def _cmd_echo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_find(args: argparse.Namespace) -> int:
+def _client_ae(args: argparse.Namespace) -> Any:
     from dcmfast import net
-    from dcmfast.net.qr import FIND_MODELS, QueryFailed, parse_keys
+
+    t = args.timeout
+    return net.AE(args.aet, timeouts=net.Timeouts(connect=t, acse=t, dimse=t, network=t))
+
+
+def _query(args: argparse.Namespace, prog: str) -> Any:
+    """The identifier from -k keys, with the QueryRetrieveLevel (--level, or
+    the model's top level) unless it is a worklist query; None after
+    printing why when a key is bad."""
+    from dcmfast.net.qr import parse_keys
 
     try:
         query = parse_keys(args.key)
     except (ValueError, KeyError) as exc:
-        print(f"dcmfast find: {exc}", file=sys.stderr)
+        print(f"dcmfast {prog}: {exc}", file=sys.stderr)
+        return None
+    if args.model != "worklist" and (args.level or "QueryRetrieveLevel" not in query):
+        query.QueryRetrieveLevel = args.level or ("PATIENT" if args.model == "patient"
+                                                  else "STUDY")
+    return query
+
+
+def _cmd_find(args: argparse.Namespace) -> int:
+    from dcmfast import net
+    from dcmfast.net.qr import FIND_MODELS, QueryFailed
+
+    query = _query(args, "find")
+    if query is None:
         return 1
-    if args.level and args.model != "worklist":
-        query.QueryRetrieveLevel = args.level
-    elif args.model != "worklist" and "QueryRetrieveLevel" not in query:
-        query.QueryRetrieveLevel = "PATIENT" if args.model == "patient" else "STUDY"
-    ae = net.AE(args.aet, timeouts=net.Timeouts(connect=args.timeout, acse=args.timeout,
-                                                   dimse=args.timeout, network=args.timeout))
+    ae = _client_ae(args)
     abstract = FIND_MODELS[args.model]
     count = 0
     try:
@@ -238,17 +254,12 @@ def _cmd_find(args: argparse.Namespace) -> int:
 
 def _cmd_move(args: argparse.Namespace) -> int:
     from dcmfast import net
-    from dcmfast.net.qr import MOVE_MODELS, MoveFailed, parse_keys
+    from dcmfast.net.qr import MOVE_MODELS, MoveFailed
 
-    try:
-        query = parse_keys(args.key)
-    except (ValueError, KeyError) as exc:
-        print(f"dcmfast move: {exc}", file=sys.stderr)
+    query = _query(args, "move")
+    if query is None:
         return 1
-    if args.level or "QueryRetrieveLevel" not in query:
-        query.QueryRetrieveLevel = args.level or ("PATIENT" if args.model == "patient" else "STUDY")
-    ae = net.AE(args.aet, timeouts=net.Timeouts(connect=args.timeout, acse=args.timeout,
-                                                   dimse=args.timeout, network=args.timeout))
+    ae = _client_ae(args)
     try:
         with ae.associate(args.host, args.port, ae_title=args.aec, tls=client_tls(args),
                           contexts=[(MOVE_MODELS[args.model], ["1.2.840.10008.1.2.1",
@@ -270,19 +281,14 @@ def _cmd_get(args: argparse.Namespace) -> int:
     from dcmfast import net
     from dcmfast.dataset import FileMetaDataset
     from dcmfast.filewriter import dcmwrite
-    from dcmfast.net.qr import MoveFailed, parse_keys
+    from dcmfast.net.qr import MoveFailed
     from dcmfast.net.storage import safe_filename
 
-    try:
-        query = parse_keys(args.key)
-    except (ValueError, KeyError) as exc:
-        print(f"dcmfast get: {exc}", file=sys.stderr)
+    query = _query(args, "get")
+    if query is None:
         return 1
-    if args.level or "QueryRetrieveLevel" not in query:
-        query.QueryRetrieveLevel = args.level or ("PATIENT" if args.model == "patient" else "STUDY")
     os.makedirs(args.output, exist_ok=True)
-    ae = net.AE(args.aet, timeouts=net.Timeouts(connect=args.timeout, acse=args.timeout,
-                                                   dimse=args.timeout, network=args.timeout))
+    ae = _client_ae(args)
     count = 0
     try:
         with ae.associate(args.host, args.port, ae_title=args.aec, tls=client_tls(args)) as assoc:
@@ -360,8 +366,7 @@ def _cmd_store(args: argparse.Namespace) -> int:
             failed.append((f, "no SOP Class UID"))
             continue
         described.append((f, (sop_class, ts)))
-    ae = net.AE(args.aet, timeouts=net.Timeouts(connect=args.timeout, acse=args.timeout,
-                                                   dimse=args.timeout, network=args.timeout))
+    ae = _client_ae(args)
     # batches whose contexts (and Verification) fit one association: at most 128
     batches: list[tuple[list[str], list]] = []
     cur: list[str] = []

@@ -51,6 +51,46 @@ def received(folder) -> list[str]:
     return [n for n in os.listdir(folder) if not n.startswith(".dcmfast-index.sqlite")]
 
 
+_DCMQRSCP_CFG = """NetworkTCPPort  = {port}
+MaxPDUSize      = 16384
+MaxAssociations = 16
+
+HostTable BEGIN
+{hosts}
+HostTable END
+
+VendorTable BEGIN
+VendorTable END
+
+AETable BEGIN
+{ae}   {db}   RW (400, 1024mb) ANY
+AETable END
+"""
+
+
+def start_dcmqrscp(root, ae: str = "QR", hosts: dict | None = None) -> tuple:
+    """DCMTK's dcmqrscp (default forking mode: ``-s`` segfaults here, see
+    PEERS.md) serving ``ae`` from ``root/db``, with C-MOVE destinations
+    ``hosts`` ({name: (AE, host, port)}); returns (process, port) once it
+    listens. Stop it with :func:`stop`."""
+    import pathlib
+
+    root = pathlib.Path(root)
+    (root / "db").mkdir(exist_ok=True)
+    port = free_port()
+    lines = "\n".join(f"{name} = ({a}, {h}, {p})" for name, (a, h, p) in (hosts or {}).items())
+    cfg = root / "dcmqrscp.cfg"
+    cfg.write_text(_DCMQRSCP_CFG.format(port=port, hosts=lines, ae=ae, db=root / "db"))
+    proc = subprocess.Popen([dcmtk("dcmqrscp"), "-c", str(cfg)], cwd=root, env=dcmtk_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_port(port, proc=proc)
+    except BaseException:
+        stop(proc)
+        raise
+    return proc, port
+
+
 def dcmtk_env() -> dict:
     env = dict(os.environ)
     env["TCP_NODELAY"] = "1"

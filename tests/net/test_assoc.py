@@ -2,7 +2,6 @@
 release and abort, timeouts, the association cap, durable storage."""
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time

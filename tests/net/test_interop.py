@@ -7,12 +7,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 
 import dcmfast
-from dcmfast import net
 from dcmfast.net.storage import safe_filename
 
 from tests.net.conftest import (_testdata, dataset_bytes, dcmtk, dcmtk_env, free_port, stop,

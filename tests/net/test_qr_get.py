@@ -11,7 +11,7 @@ import pytest
 import dcmfast
 from dcmfast import net
 from dcmfast.net.qr import GET_MODELS, MoveFailed, parse_keys
-from tests.net.conftest import dcmtk, dcmtk_env, free_port, stop, valid_corpus_files, wait_port
+from tests.net.conftest import dcmtk, dcmtk_env, start_dcmqrscp, stop, valid_corpus_files
 
 FILES = 12
 LE = ["1.2.840.10008.1.2.1", "1.2.840.10008.1.2"]
@@ -83,27 +83,8 @@ def test_getscu_against_dcmfast(archive, tmp_path):
 
 def test_dcmfast_get_from_dcmqrscp(tmp_path):
     files = valid_corpus_files(limit=FILES)
-    port = free_port()
-    (tmp_path / "db").mkdir()
-    cfg = tmp_path / "dcmqrscp.cfg"
-    cfg.write_text(f"""NetworkTCPPort  = {port}
-MaxPDUSize      = 16384
-MaxAssociations = 16
-
-HostTable BEGIN
-HostTable END
-
-VendorTable BEGIN
-VendorTable END
-
-AETable BEGIN
-QR   {tmp_path / "db"}   RW (200, 1024mb) ANY
-AETable END
-""")
-    proc = subprocess.Popen([dcmtk("dcmqrscp"), "-c", str(cfg)], cwd=tmp_path, env=dcmtk_env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc, port = start_dcmqrscp(tmp_path)
     try:
-        wait_port(port, proc=proc)
         with net.AE("SCU").associate("127.0.0.1", port, ae_title="QR", for_files=files) as assoc:
             for path in files:
                 assert assoc.store(path) == 0

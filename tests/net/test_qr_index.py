@@ -146,37 +146,14 @@ def test_index_survives_restart_and_replacement(tmp_path):
 
 
 # --- the same queries against DCMTK's dcmqrscp holding the same files -----------------------
-_DCMQRSCP_CFG = """NetworkTCPPort  = {port}
-MaxPDUSize      = 16384
-MaxAssociations = 16
-
-HostTable BEGIN
-HostTable END
-
-VendorTable BEGIN
-VendorTable END
-
-AETable BEGIN
-QR   {db}   RW (200, 1024mb) ANY
-AETable END
-"""
-
-
 @pytest.fixture(scope="module")
 def dcmqrscp(tmp_path_factory):
-    """dcmqrscp (default forking mode, see PEERS.md) holding the same corpus
-    files as the ``stored`` fixture, stored by dcmfast's SCU."""
-    from tests.net.conftest import free_port, stop, wait_port
+    """dcmqrscp holding the same corpus files as the ``stored`` fixture,
+    stored by dcmfast's SCU."""
+    from tests.net.conftest import start_dcmqrscp, stop
 
-    root = tmp_path_factory.mktemp("dcmqrscp")
-    (root / "db").mkdir()
-    port = free_port()
-    cfg = root / "dcmqrscp.cfg"
-    cfg.write_text(_DCMQRSCP_CFG.format(port=port, db=root / "db"))
-    proc = subprocess.Popen([dcmtk("dcmqrscp"), "-c", str(cfg)], cwd=root, env=dcmtk_env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc, port = start_dcmqrscp(tmp_path_factory.mktemp("dcmqrscp"))
     try:
-        wait_port(port, proc=proc)
         files = valid_corpus_files(limit=30)
         with net.AE("SCU").associate("127.0.0.1", port, ae_title="QR", for_files=files) as assoc:
             for path in files:

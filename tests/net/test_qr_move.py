@@ -13,7 +13,7 @@ import pytest
 import dcmfast
 from dcmfast import net
 from dcmfast.net.qr import MoveFailed, parse_keys
-from tests.net.conftest import (dcmtk, dcmtk_env, free_port, received, stop,
+from tests.net.conftest import (dcmtk, dcmtk_env, free_port, received, start_dcmqrscp, stop,
                                 valid_corpus_files, wait_port)
 
 FILES = 12
@@ -115,28 +115,8 @@ def test_movescu_against_dcmfast_into_storescp(archive, tmp_path):
 def test_dcmfast_move_from_dcmqrscp(tmp_path):
     files = valid_corpus_files(limit=FILES)
     dest = net.AE("DEST").start_server(0, storage_dir=str(tmp_path / "dest"))
-    port = free_port()
-    (tmp_path / "db").mkdir()
-    cfg = tmp_path / "dcmqrscp.cfg"
-    cfg.write_text(f"""NetworkTCPPort  = {port}
-MaxPDUSize      = 16384
-MaxAssociations = 16
-
-HostTable BEGIN
-dest = (DEST, 127.0.0.1, {dest.port})
-HostTable END
-
-VendorTable BEGIN
-VendorTable END
-
-AETable BEGIN
-QR   {tmp_path / "db"}   RW (200, 1024mb) ANY
-AETable END
-""")
-    proc = subprocess.Popen([dcmtk("dcmqrscp"), "-c", str(cfg)], cwd=tmp_path, env=dcmtk_env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc, port = start_dcmqrscp(tmp_path, hosts={"dest": ("DEST", "127.0.0.1", dest.port)})
     try:
-        wait_port(port, proc=proc)
         with net.AE("SCU").associate("127.0.0.1", port, ae_title="QR", for_files=files) as assoc:
             for path in files:
                 assert assoc.store(path) == 0

@@ -7,7 +7,6 @@ import os
 import socket
 import threading
 
-import dcmfast
 from dcmfast import _net, net
 from dcmfast.net import storage
 from dcmfast.net.assoc import Transport

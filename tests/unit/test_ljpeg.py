@@ -82,7 +82,6 @@ def encode(img, precision, sv=1, pt=0, restart_lines=0, table=SHORT):
         acc &= (1 << nacc) - 1
 
     def flush():
-        nonlocal acc, nacc
         if nacc:
             put((1 << (8 - nacc)) - 1, 8 - nacc)
 

@@ -18,10 +18,10 @@ import threading
 from typing import Any, Iterable
 
 from dcmfast.errors import PDUError
-from dcmfast.net import dul, pdu as P
+from dcmfast.net import pdu as P
 from dcmfast.net.assoc import (DEFAULT_MAX_PDU, EXPLICIT_LE, IMPLICIT_LE, VERIFICATION,
                                Association, AssociationAborted, AssociationError,
-                               AssociationRejected, NetworkTimeout, NoPresentationContext,
+                               AssociationRejected, NoPresentationContext,
                                Timeouts, Transport, _Closed)
 from dcmfast.net.dimse import (C_ECHO_RQ, C_ECHO_RSP, C_FIND_RQ, C_FIND_RSP, C_GET_RQ,
                                C_GET_RSP, C_MOVE_RQ, C_MOVE_RSP, C_STORE_RQ, C_STORE_RSP, NO_DATA_SET, COMMAND_NAMES,
@@ -409,7 +409,7 @@ class Server:
         try:
             rq = P.decode(pdu)
         except PDUError as exc:
-            action = assoc._ev("Evt19")       # AA-1
+            assoc._ev("Evt19")                # AA-1
             raise assoc._provider_abort(6, f"invalid A-ASSOCIATE-RQ: {exc}") from None
         # the service provider's own checks (AE-6)
         rj = None

@@ -16,11 +16,9 @@ action the table names is the one performed.
 """
 from __future__ import annotations
 
-import os
 import select
 import socket
 import ssl
-import struct
 import time
 from dataclasses import dataclass
 from typing import Any, Callable

@@ -84,44 +84,71 @@ class MoveResult:
                 f"{self.completed}, failed {self.failed}, warning {self.warning}>")
 
 
-def move(assoc: Any, query: Any, destination: str, model: str = "study") -> MoveResult:
-    """C-MOVE the instances matching ``query`` to the AE ``destination`` (which
-    the peer must know); returns the :class:`MoveResult` when the move ended
-    with success or a warning, raises :class:`MoveFailed` otherwise."""
-    from dcmfast.net.assoc import AssociationAborted, NoPresentationContext
+def _send_retrieve(assoc: Any, query: Any, models: dict, model: str, field: int,
+                   operation: str, **fields: Any) -> tuple[int, str, int]:
+    """Send a C-MOVE-RQ / C-GET-RQ; (context id, transfer syntax, message id)."""
+    from dcmfast.net.assoc import NoPresentationContext
 
-    abstract = MOVE_MODELS.get(model, model if model in MOVE_MODELS.values() else None)
+    abstract = models.get(model, model if model in models.values() else None)
     if abstract is None:
-        raise ValueError(f"unknown move model {model!r}: expected one of {', '.join(MOVE_MODELS)}")
+        raise ValueError(f"unknown {operation} model {model!r}: expected one of "
+                         f"{', '.join(models)}")
     found = assoc._context_for(abstract)
     if found is None:
-        raise NoPresentationContext(f"the peer did not accept the {model} C-MOVE model "
+        raise NoPresentationContext(f"the peer did not accept the {model} {operation} model "
                                     f"({abstract})")
     ctx, ts = found
     msg_id = assoc._next_id()
     assoc.send_message(ctx, encode_command(
-        AffectedSOPClassUID=abstract, CommandField=C_MOVE_RQ, MessageID=msg_id, Priority=0,
-        MoveDestination=destination, CommandDataSetType=0x0000), encode_identifier(query, ts))
+        AffectedSOPClassUID=abstract, CommandField=field, MessageID=msg_id, Priority=0,
+        CommandDataSetType=0x0000, **fields), encode_identifier(query, ts))
+    return ctx, ts, msg_id
+
+
+def _retrieve_response(assoc: Any, result: MoveResult, cmd: Any, data: Any, ts: str,
+                       msg_id: int, rsp_field: int, operation: str) -> bool:
+    """Take one C-MOVE-RSP / C-GET-RSP into ``result``: False while pending,
+    True at the end with success, warning or cancel; raises MoveFailed at a
+    failure and aborts on anything unexpected."""
+    from dcmfast.net.assoc import AssociationAborted
+
+    if cmd.field != rsp_field or cmd.get(0x0120) != msg_id:
+        assoc.abort()
+        raise AssociationAborted(f"unexpected DIMSE message 0x{cmd.field:04X} during a "
+                                 f"{operation}")
+    result._update(cmd)
+    if data:
+        ident = decode_identifier(data, ts)
+        failed = ident.get("FailedSOPInstanceUIDList") if ident is not None else None
+        if failed:
+            result.failed_uids = [failed] if isinstance(failed, str) else list(failed)
+    if result.status in _PENDING:
+        return False
+    if result.status.category in ("Success", "Warning", "Cancel"):
+        return True
+    raise MoveFailed(result.status, _error_comment(cmd), result, operation)
+
+
+def _next(assoc: Any, operation: str) -> tuple:
+    from dcmfast.net.assoc import AssociationAborted
+
+    got = assoc.receive_message(assoc.timeouts.dimse)
+    if got is None:
+        raise AssociationAborted(f"the peer released the association during a {operation}")
+    return got
+
+
+def move(assoc: Any, query: Any, destination: str, model: str = "study") -> MoveResult:
+    """C-MOVE the instances matching ``query`` to the AE ``destination`` (which
+    the peer must know); returns the :class:`MoveResult` when the move ended
+    with success or a warning, raises :class:`MoveFailed` otherwise."""
+    _, ts, msg_id = _send_retrieve(assoc, query, MOVE_MODELS, model, C_MOVE_RQ, "C-MOVE",
+                                   MoveDestination=destination)
     result = MoveResult()
     while True:
-        got = assoc.receive_message(assoc.timeouts.dimse)
-        if got is None:
-            raise AssociationAborted("the peer released the association during a C-MOVE")
-        _, cmd, data = got
-        if cmd.field != C_MOVE_RSP or cmd.get(0x0120) != msg_id:
-            assoc.abort()
-            raise AssociationAborted(f"unexpected DIMSE message 0x{cmd.field:04X} during a C-MOVE")
-        result._update(cmd)
-        if data:
-            ident = decode_identifier(data, ts)
-            failed = ident.get("FailedSOPInstanceUIDList") if ident is not None else None
-            if failed:
-                result.failed_uids = [failed] if isinstance(failed, str) else list(failed)
-        if result.status in _PENDING:
-            continue
-        if result.status.category in ("Success", "Warning", "Cancel"):
+        _, cmd, data = _next(assoc, "C-MOVE")
+        if _retrieve_response(assoc, result, cmd, data, ts, msg_id, C_MOVE_RSP, "C-MOVE"):
             return result
-        raise MoveFailed(result.status, _error_comment(cmd), result)
 
 
 def get(assoc: Any, query: Any, model: str = "study") -> Iterator[Any]:
@@ -132,26 +159,10 @@ def get(assoc: Any, query: Any, model: str = "study") -> Iterator[Any]:
     raises :class:`MoveFailed` (operation "C-GET") with the peer's reason when
     the retrieve fails, after yielding what did arrive. ``.result`` of the
     generator's StopIteration is the :class:`MoveResult`."""
-    from dcmfast.net.assoc import AssociationAborted, NoPresentationContext
-
-    abstract = GET_MODELS.get(model, model if model in GET_MODELS.values() else None)
-    if abstract is None:
-        raise ValueError(f"unknown get model {model!r}: expected one of {', '.join(GET_MODELS)}")
-    found = assoc._context_for(abstract)
-    if found is None:
-        raise NoPresentationContext(f"the peer did not accept the {model} C-GET model "
-                                    f"({abstract})")
-    ctx, ts = found
-    msg_id = assoc._next_id()
-    assoc.send_message(ctx, encode_command(
-        AffectedSOPClassUID=abstract, CommandField=C_GET_RQ, MessageID=msg_id, Priority=0,
-        CommandDataSetType=0x0000), encode_identifier(query, ts))
+    _, ts, msg_id = _send_retrieve(assoc, query, GET_MODELS, model, C_GET_RQ, "C-GET")
     result = MoveResult()
     while True:
-        got = assoc.receive_message(assoc.timeouts.dimse)
-        if got is None:
-            raise AssociationAborted("the peer released the association during a C-GET")
-        cid, cmd, data = got
+        cid, cmd, data = _next(assoc, "C-GET")
         if cmd.field == C_STORE_RQ:
             sop_class, inst = cmd.get(0x0002, ""), cmd.get(0x1000, "")
             status = 0x0000
@@ -166,20 +177,8 @@ def get(assoc: Any, query: Any, model: str = "study") -> Iterator[Any]:
             if ds is not None:
                 yield ds
             continue
-        if cmd.field != C_GET_RSP or cmd.get(0x0120) != msg_id:
-            assoc.abort()
-            raise AssociationAborted(f"unexpected DIMSE message 0x{cmd.field:04X} during a C-GET")
-        result._update(cmd)
-        if data:
-            ident = decode_identifier(data, ts)
-            failed = ident.get("FailedSOPInstanceUIDList") if ident is not None else None
-            if failed:
-                result.failed_uids = [failed] if isinstance(failed, str) else list(failed)
-        if result.status in _PENDING:
-            continue
-        if result.status.category in ("Success", "Warning", "Cancel"):
+        if _retrieve_response(assoc, result, cmd, data, ts, msg_id, C_GET_RSP, "C-GET"):
             return result
-        raise MoveFailed(result.status, _error_comment(cmd), result, "C-GET")
 
 
 def _model_uid(model: str) -> str:
